@@ -1,0 +1,7 @@
+"""firebrick: the block-storage and volume-attachment part of OpenStack, on real files."""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

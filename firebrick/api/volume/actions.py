@@ -1,0 +1,148 @@
+"""``POST /volumes/{id}/action``: one body key names the action; one entry per action below."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api.errors import HttpFault
+from firebrick.api.validation import BOOLEAN, UUID, VOLUME_SIZE, Schema, as_bool
+from firebrick.api.volume._call import VolumeCall, volume_endpoint
+from firebrick.domain.model import Volume
+from firebrick.domain.volume import image_metadata, query
+from firebrick.domain.volume.bootable import set_bootable
+from firebrick.domain.volume.delete import request_delete
+from firebrick.domain.volume.extend import request_extend
+from firebrick.domain.volume.readonly import update_readonly_flag
+from firebrick.domain.volume.reset_status import request_reset_status
+from firebrick.domain.volume.revert import request_revert
+from firebrick.errors import NotFound
+
+__all__ = ["dispatch"]
+
+Action = Callable[[VolumeCall, str, Any], Awaitable[Response]]
+
+
+def _schema(properties: dict[str, Any], required: list[str]) -> Schema:
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    return Schema({**schema, "required": required} if required else schema)
+
+
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+_EXTEND = _schema({"new_size": VOLUME_SIZE}, ["new_size"])
+_BOOTABLE = _schema({"bootable": BOOLEAN}, ["bootable"])
+_REVERT = Schema({"type": "object", "properties": {"snapshot_id": UUID}, "required": ["snapshot_id"]})
+_IMAGE_METADATA = _schema({"metadata": {"type": "object", "patternProperties": {
+    "^[a-zA-Z0-9-_:. /]{1,255}$": {"type": "string"}}, "additionalProperties": False}}, ["metadata"])  # fmt: skip
+_READONLY = _schema({"readonly": BOOLEAN}, ["readonly"])
+_IMAGE_KEY = _schema({"key": {"type": "string", "minLength": 1, "maxLength": 255}}, ["key"])
+_RESET = _schema({"status": _NULLABLE_TEXT, "attach_status": _NULLABLE_TEXT, "migration_status": _NULLABLE_TEXT}, [])
+
+
+def _volume(call: VolumeCall, volume_id: str) -> Volume:
+    # Loaded after the body is validated: Cinder checks the body before it looks for the volume.
+    return query.show_volume(call.ports, call.caller, volume_id)
+
+
+async def _extend(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _EXTEND.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume:extend", volume.project_id)
+    request_extend(call.ports, call.caller, volume.id, int(spec["new_size"]))
+    return empty(202)
+
+
+async def _set_bootable(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _BOOTABLE.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume:update", volume.project_id)
+    set_bootable(call.ports, call.caller, volume.id, as_bool(spec["bootable"]))
+    return empty(200)  # not 202: Cinder (and tempest's schema) say 200 here
+
+
+async def _reset_status(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _RESET.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume_extension:volume_admin_actions:reset_status", volume.project_id)
+    fields = (spec.get("status"), spec.get("attach_status"), spec.get("migration_status"))
+    request_reset_status(call.ports, call.caller, volume.id, *fields)
+    return empty(202)
+
+
+async def _revert(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    if not call.at_least(40):
+        raise NotFound("Resource", "revert", "")  # Cinder: an action above the version is a bare 404
+    _REVERT.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume:revert_to_snapshot", volume.project_id)
+    request_revert(call.ports, call.caller, volume.id, spec["snapshot_id"])
+    return empty(202)
+
+
+async def _set_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _IMAGE_METADATA.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume_extension:volume_image_metadata:set", volume.project_id)
+    return JSONResponse(
+        {"metadata": image_metadata.set_image_metadata(call.ports, call.caller, volume.id, spec["metadata"])}
+    )
+
+
+async def _unset_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _IMAGE_KEY.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume_extension:volume_image_metadata:remove", volume.project_id)
+    image_metadata.unset_image_metadata(call.ports, call.caller, volume.id, spec["key"])
+    return empty(200)
+
+
+async def _show_image_metadata(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+    volume = _volume(call, volume_id)
+    call.authorize("volume:get_volume_metadata", volume.project_id)
+    return JSONResponse({"metadata": image_metadata.show_image_metadata(call.ports, call.caller, volume.id)})
+
+
+async def _update_readonly_flag(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _READONLY.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume:update_readonly_flag", volume.project_id)
+    update_readonly_flag(call.ports, call.caller, volume.id, as_bool(spec["readonly"]))
+    return empty(202)
+
+
+async def _force_delete(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+    volume = _volume(call, volume_id)
+    call.authorize("volume_extension:volume_admin_actions:force_delete", volume.project_id)
+    request_delete(call.ports, call.caller, volume.id, force=True)
+    return empty(202)
+
+
+_ACTIONS: dict[str, Action] = {
+    "os-extend": _extend,
+    "os-set_bootable": _set_bootable,
+    "os-reset_status": _reset_status,
+    "os-force_delete": _force_delete,
+    "revert": _revert,
+    "os-set_image_metadata": _set_image_metadata,
+    "os-unset_image_metadata": _unset_image_metadata,
+    "os-show_image_metadata": _show_image_metadata,
+    "os-update_readonly_flag": _update_readonly_flag,
+}
+
+
+@volume_endpoint
+async def dispatch(request: Request, call: VolumeCall) -> Response:
+    body = await read_json(request)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise HttpFault(400, "Malformed request body")
+    [(name, spec)] = body.items()
+    action = _ACTIONS.get(name)
+    if action is None:
+        raise HttpFault(
+            400, f"There is no such action: {name}. Verify the request body and Content-Type header and try again."
+        )
+    return await action(call, request.path_params["volume_id"], spec)

@@ -1,0 +1,186 @@
+"""Settings: one typed, frozen object, read once at start-up.
+
+``load_settings`` is the only code in firebrick that reads a configuration file or
+the environment. Everything else receives the ``Settings`` it needs.
+
+The TOML file may hold any of these (all optional; defaults shown)::
+
+    [server]
+    host = "127.0.0.1"
+    port = 8780
+    public_url = ""            # defaults to http://host:port
+    data_dir = "./data"
+
+    [database]
+    url = ""                   # defaults to sqlite in data_dir; postgresql+psycopg://...
+
+    [identity]
+    token_ttl = 3600
+    region = "RegionOne"
+
+    [volume]
+    availability_zone = "nova"
+    service_down_time = 60
+    heartbeat_interval = 10
+    policy_file = ""           # an operator's policy.yaml, as for Cinder
+
+    [quota]                    # Cinder's defaults
+    volumes = 10
+    snapshots = 10
+    gigabytes = 1000
+    per_volume_gigabytes = -1
+
+    [[backends]]               # one entry per pool; the first is the default
+    name = "file"
+    pool = "pool"
+    path = ""                  # defaults to data_dir/pools/<name>
+    capacity_gb = 1000
+    format = "raw"
+
+Environment variables override the file: ``FIREBRICK_HOST``, ``FIREBRICK_PORT``,
+``FIREBRICK_PUBLIC_URL``, ``FIREBRICK_DATA_DIR``, ``FIREBRICK_DATABASE_URL``,
+``FIREBRICK_POLICY_FILE``, ``FIREBRICK_ADMIN_PASSWORD``, ``FIREBRICK_DEMO_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import socket
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from firebrick.errors import InvalidInput
+
+__all__ = [
+    "BackendSettings",
+    "QuotaSettings",
+    "Settings",
+    "load_settings",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSettings:
+    name: str
+    pool: str
+    path: Path
+    capacity_gb: int
+    format: str
+    driver: str = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSettings:
+    volumes: int = 10
+    snapshots: int = 10
+    gigabytes: int = 1000
+    per_volume_gigabytes: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str
+    port: int
+    public_url: str
+    data_dir: Path
+    database_url: str
+    backends: tuple[BackendSettings, ...]
+    hostname: str = field(default_factory=socket.gethostname)
+    token_ttl: int = 3600
+    region: str = "RegionOne"
+    availability_zone: str = "nova"
+    service_down_time: int = 60
+    heartbeat_interval: int = 10
+    policy_file: Path | None = None
+    quota: QuotaSettings = QuotaSettings()
+    admin_password: str | None = None
+    demo_password: str | None = None
+
+    def with_port(self, port: int) -> Settings:
+        """Return a copy listening on ``port`` (the public URL follows it)."""
+        return replace(self, port=port, public_url=f"http://{self.host}:{port}")
+
+
+def load_settings(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build ``Settings`` from a TOML file, the environment and explicit overrides.
+
+    Overrides (from the command line) win over the environment, which wins over
+    the file. Raises:
+        InvalidInput: when the file cannot be parsed or a value has the wrong type.
+    """
+    raw = _read_toml(path)
+    env = dict(environ or {})
+    server, database = raw.get("server", {}), raw.get("database", {})
+    identity, volume = raw.get("identity", {}), raw.get("volume", {})
+
+    def pick(name: str, section: Mapping[str, Any], key: str, default: Any) -> Any:
+        if overrides.get(key) is not None:
+            return overrides[key]
+        if f"FIREBRICK_{name}" in env:
+            return env[f"FIREBRICK_{name}"]
+        return section.get(key, default)
+
+    host = str(pick("HOST", server, "host", "127.0.0.1"))
+    port = _as_int("port", pick("PORT", server, "port", 8780))
+    data_dir = Path(pick("DATA_DIR", server, "data_dir", "./data")).resolve()
+    public_url = str(pick("PUBLIC_URL", server, "public_url", "")) or f"http://{host}:{port}"
+    db_url = str(pick("DATABASE_URL", database, "url", "")) or f"sqlite:///{data_dir / 'firebrick.db'}"
+    policy = str(pick("POLICY_FILE", volume, "policy_file", ""))
+    return Settings(
+        host=host,
+        port=port,
+        public_url=public_url.rstrip("/"),
+        data_dir=data_dir,
+        database_url=db_url,
+        backends=_backends(raw.get("backends"), data_dir),
+        token_ttl=_as_int("token_ttl", identity.get("token_ttl", 3600)),
+        region=str(identity.get("region", "RegionOne")),
+        availability_zone=str(volume.get("availability_zone", "nova")),
+        service_down_time=_as_int("service_down_time", volume.get("service_down_time", 60)),
+        heartbeat_interval=_as_int("heartbeat_interval", volume.get("heartbeat_interval", 10)),
+        policy_file=Path(policy) if policy else None,
+        quota=QuotaSettings(**{k: _as_int(k, v) for k, v in raw.get("quota", {}).items()}),
+        admin_password=env.get("FIREBRICK_ADMIN_PASSWORD"),
+        demo_password=env.get("FIREBRICK_DEMO_PASSWORD"),
+    )
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput(f"cannot read configuration {path}: {exc}") from exc
+
+
+def _backends(entries: Any, data_dir: Path) -> tuple[BackendSettings, ...]:
+    entries = entries or [{"name": "file", "pool": "pool"}]
+    result = []
+    for entry in entries:
+        name = str(entry.get("name", "file"))
+        path = entry.get("path") or data_dir / "pools" / name
+        result.append(
+            BackendSettings(
+                name=name,
+                pool=str(entry.get("pool", "pool")),
+                path=Path(path).resolve(),
+                capacity_gb=_as_int("capacity_gb", entry.get("capacity_gb", 1000)),
+                format=str(entry.get("format", "raw")),
+                driver=str(entry.get("driver", "file")),
+            )
+        )
+    return tuple(result)
+
+
+def _as_int(name: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"setting {name} must be an integer, not {value!r}") from exc

@@ -1,0 +1,191 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations build it; see migrations/."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["metadata"]
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+_ID = sa.String(36)
+_NAME = sa.String(255)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("domain_id", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("domain_id", sa.String(64), nullable=False),
+    sa.Column("default_project_id", sa.String(32), nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+)
+
+role_assignments = sa.Table(
+    "role_assignments",
+    metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("project_id", sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role_id", sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+
+volume_types = sa.Table(
+    "volume_types",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("name", _NAME, nullable=False, unique=True),
+    sa.Column("description", _NAME, nullable=True),
+    sa.Column("is_public", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+volume_type_extra_specs = sa.Table(
+    "volume_type_extra_specs",
+    metadata,
+    sa.Column("type_id", sa.ForeignKey("volume_types.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", _NAME, primary_key=True),
+    sa.Column("value", _NAME, nullable=False),
+)
+
+volumes = sa.Table(
+    "volumes",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False, index=True),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("name", _NAME, nullable=True),
+    sa.Column("description", _NAME, nullable=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("attach_status", sa.String(32), nullable=False),
+    sa.Column("migration_status", sa.String(32), nullable=True),
+    sa.Column("volume_type_id", sa.ForeignKey("volume_types.id"), nullable=False),
+    sa.Column("availability_zone", _NAME, nullable=False),
+    sa.Column("host", _NAME, nullable=True),
+    sa.Column("bootable", sa.Boolean, nullable=False),
+    sa.Column("snapshot_id", _ID, nullable=True),
+    sa.Column("source_volid", _ID, nullable=True),
+    sa.Column("error_reason", sa.Text, nullable=True),
+    # The size an extend in progress is growing to: counted by quota until it lands.
+    sa.Column("resize_target", sa.Integer, nullable=True),
+    # Cinder's admin metadata "readonly": unset (None) until os-update_readonly_flag sets it.
+    sa.Column("readonly", sa.Boolean, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+    # Listing a project's volumes newest first, and counting its usage, read only the index.
+    sa.Index("ix_volumes_project_created", "project_id", "created_at", "id"),
+    sa.Index("ix_volumes_project_type_size", "project_id", "volume_type_id", "size"),
+)
+
+volume_metadata = sa.Table(
+    "volume_metadata",
+    metadata,
+    sa.Column("volume_id", sa.ForeignKey("volumes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", _NAME, primary_key=True),
+    sa.Column("value", _NAME, nullable=False),
+)
+
+volume_image_metadata = sa.Table(
+    "volume_image_metadata",
+    metadata,
+    sa.Column("volume_id", sa.ForeignKey("volumes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", _NAME, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False, index=True),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("volume_id", sa.ForeignKey("volumes.id"), nullable=False, index=True),
+    sa.Column("name", _NAME, nullable=True),
+    sa.Column("description", _NAME, nullable=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("progress", sa.String(16), nullable=False),
+    sa.Column("error_reason", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+    sa.Index("ix_snapshots_project_created", "project_id", "created_at", "id"),
+)
+
+snapshot_metadata = sa.Table(
+    "snapshot_metadata",
+    metadata,
+    sa.Column("snapshot_id", sa.ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", _NAME, primary_key=True),
+    sa.Column("value", _NAME, nullable=False),
+)
+
+quotas = sa.Table(
+    "quotas",
+    metadata,
+    sa.Column("project_id", sa.String(64), primary_key=True),
+    sa.Column("resource", _NAME, primary_key=True),
+    sa.Column("hard_limit", sa.Integer, nullable=False),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    sa.Column("host", _NAME, primary_key=True),
+    sa.Column("binary", sa.String(64), primary_key=True),
+    sa.Column("zone", _NAME, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", _NAME, nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("resource_id", _ID, nullable=False, index=True),
+    sa.Column("owner", _NAME, nullable=False, index=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False, index=True),
+    sa.Column("request_id", _NAME, nullable=True),
+    sa.Column("resource_type", sa.String(64), nullable=True),
+    sa.Column("resource_uuid", _ID, nullable=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("message_level", sa.String(16), nullable=False),
+    sa.Column("user_message", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,66 @@
+"""User messages: how a failure that happened after the 202 reaches the user.
+
+Cinder's 3.3 messages API. A message belongs to the project of the resource
+it is about and is kept for 30 days (Cinder's default ``message_ttl``).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import timedelta
+
+from firebrick.clock import utcnow
+from firebrick.domain.model import Caller, Message
+from firebrick.domain.ports import Ports
+from firebrick.domain.volume._lookup import scope
+from firebrick.errors import NotFound
+
+__all__ = ["Event", "delete_message", "list_messages", "new_message", "show_message"]
+
+_KEPT_FOR = timedelta(days=30)
+
+
+class Event(enum.Enum):
+    """What failed: (event id, resource type, the action as users read it)."""
+
+    CREATE_VOLUME = ("VOLUME_VOLUME_001_001", "VOLUME", "create volume")
+    DELETE_VOLUME = ("VOLUME_VOLUME_008_001", "VOLUME", "delete volume")
+    EXTEND_VOLUME = ("VOLUME_VOLUME_007_001", "VOLUME", "extend volume")
+    REVERT_VOLUME = ("VOLUME_VOLUME_014_001", "VOLUME", "revert volume")
+    CREATE_SNAPSHOT = ("VOLUME_SNAPSHOT_001_001", "SNAPSHOT", "create snapshot")
+    DELETE_SNAPSHOT = ("VOLUME_SNAPSHOT_002_001", "SNAPSHOT", "delete snapshot")
+
+
+def new_message(project_id: str, event: Event, resource_id: str, reason: str) -> Message:
+    """The message that tells ``project_id`` why ``event`` failed, not yet stored."""
+    event_id, resource_type, action = event.value
+    now = utcnow()
+    return Message(
+        id=str(uuid.uuid4()),
+        project_id=project_id,
+        resource_type=resource_type,
+        resource_uuid=resource_id,
+        event_id=event_id,
+        message_level="ERROR",
+        user_message=f"{action}: {reason}",
+        created_at=now,
+        expires_at=now + _KEPT_FOR,
+    )
+
+
+def list_messages(ports: Ports, caller: Caller, resource_uuid: str | None = None) -> list[Message]:
+    return ports.messages.find(scope(caller), resource_uuid)
+
+
+def show_message(ports: Ports, caller: Caller, message_id: str) -> Message:
+    """Raises NotFound for an unknown, expired or other project's message."""
+    found = ports.messages.get(message_id, scope(caller))
+    if found is None:
+        raise NotFound("Message", message_id, f"Message {message_id} could not be found.")
+    return found
+
+
+def delete_message(ports: Ports, caller: Caller, message_id: str) -> None:
+    """Raises NotFound for an unknown, expired or other project's message."""
+    ports.messages.delete(show_message(ports, caller, message_id).id)

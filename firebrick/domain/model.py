@@ -1,0 +1,166 @@
+"""Plain values that cross layer boundaries: no ORM rows, no requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from firebrick.domain.volume.states import AttachStatus
+
+__all__ = [
+    "Caller",
+    "Job",
+    "Message",
+    "Page",
+    "Project",
+    "Role",
+    "Service",
+    "Snapshot",
+    "User",
+    "Volume",
+    "VolumeType",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as the token says (roles include implied ones)."""
+
+    user_id: str
+    project_id: str
+    roles: frozenset[str]
+    user_name: str = ""
+    project_name: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: str
+    name: str
+    domain_id: str = "default"
+    description: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    name: str
+    password_hash: str
+    domain_id: str = "default"
+    default_project_id: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeType:
+    id: str
+    name: str
+    description: str | None = None
+    is_public: bool = True
+    extra_specs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    id: str
+    project_id: str
+    user_id: str
+    size: int
+    status: str
+    volume_type_id: str
+    availability_zone: str
+    created_at: datetime
+    name: str | None = None
+    description: str | None = None
+    host: str | None = None
+    attach_status: str = AttachStatus.DETACHED
+    migration_status: str | None = None
+    bootable: bool = False
+    snapshot_id: str | None = None
+    source_volid: str | None = None
+    updated_at: datetime | None = None
+    error_reason: str | None = None
+    resize_target: int | None = None
+    readonly: bool | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    volume_type_name: str | None = None
+    # Image properties (Glance's), as os-set_image_metadata and uploads record them.
+    image_metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    id: str
+    project_id: str
+    user_id: str
+    volume_id: str
+    size: int
+    status: str
+    created_at: datetime
+    name: str | None = None
+    description: str | None = None
+    progress: str = "0%"
+    updated_at: datetime | None = None
+    error_reason: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    host: str
+    binary: str
+    zone: str
+    disabled: bool
+    updated_at: datetime | None
+    disabled_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A durable unit of asynchronous work; see ``firebrick.workers``."""
+
+    id: str
+    kind: str
+    resource_id: str
+    owner: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A user message (Cinder's 3.3 messages API): how an asynchronous failure is told."""
+
+    id: str
+    project_id: str
+    resource_type: str | None
+    resource_uuid: str | None
+    event_id: str
+    message_level: str
+    user_message: str
+    created_at: datetime
+    expires_at: datetime
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """What a listing asks for: filters, sort keys and a window."""
+
+    filters: dict[str, Any] = field(default_factory=dict)
+    sort: tuple[tuple[str, str], ...] = (("created_at", "desc"), ("id", "desc"))
+    limit: int | None = None
+    marker: str | None = None
+    offset: int = 0

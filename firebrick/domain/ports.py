@@ -1,0 +1,75 @@
+"""What the domain needs from the outside world.
+
+Repositories come from ``firebrick.db`` and storage backends from
+``firebrick.storage``; the domain sees them only through the values and
+methods named here. (The repository classes are referred to at type-check
+time only: at run time the domain imports no SQL library.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from firebrick.config import QuotaSettings
+from firebrick.errors import InvalidInput
+from firebrick.storage.base import DiskFormat, SnapshotSource, StorageBackend, VolumeSource
+
+if TYPE_CHECKING:
+    from firebrick.db import (
+        JobRepository,
+        MessageRepository,
+        QuotaRepository,
+        SnapshotRepository,
+        TypeRepository,
+        VolumeRepository,
+    )
+
+__all__ = ["DiskFormat", "Pool", "Ports", "SnapshotSource", "StorageBackend", "Usage", "VolumeSource"]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A project's consumption: counts and GiB, and per volume type id (count, GiB)."""
+
+    volumes: int = 0
+    gigabytes: int = 0
+    snapshots: int = 0
+    per_type: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A storage backend and where it lives: ``host@backend#pool``."""
+
+    host: str
+    backend_name: str
+    driver: StorageBackend
+    default_format: DiskFormat
+
+
+@dataclass(frozen=True)
+class Ports:
+    volumes: VolumeRepository
+    snapshots: SnapshotRepository
+    types: TypeRepository
+    quotas: QuotaRepository
+    jobs: JobRepository
+    messages: MessageRepository
+    pools: tuple[Pool, ...]
+    zone: str
+    node: str
+    quota_defaults: QuotaSettings
+    wake_worker: Callable[[], None] = lambda: None
+
+    def pool(self, host: str | None) -> Pool:
+        """The pool a volume lives in.
+
+        Raises:
+            InvalidInput: when no configured pool has that host string.
+        """
+        for pool in self.pools:
+            if pool.host == host:
+                return pool
+        raise InvalidInput(f"no storage pool {host} is configured on this node")

@@ -1,0 +1,5 @@
+"""Snapshots: point-in-time copies of volumes."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

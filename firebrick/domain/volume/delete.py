@@ -1,0 +1,84 @@
+"""Deleting a volume (and, with ``cascade``, its snapshots).
+
+``request_delete`` checks Cinder's preconditions and moves the volume to
+``deleting`` with its job in one transaction; ``run_delete`` removes the
+backend objects and then the rows. A backend failure leaves ``error_deleting``
+with the reason, from which a new delete may start again.
+"""
+
+from __future__ import annotations
+
+from firebrick.domain import messages
+from firebrick.domain.jobs import JobKind, fail, new_job
+from firebrick.domain.model import Caller, Job, Volume
+from firebrick.domain.ports import Ports
+from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.states import DELETABLE, MIGRATION_SETTLED, AttachStatus, SnapshotStatus, VolumeStatus
+from firebrick.errors import BackendError, InvalidInput, InvalidState
+
+__all__ = ["DELETE", "request_delete"]
+
+_REFUSAL = (
+    "Invalid volume: Volume status must be available or error or error_restoring or error_extending or "
+    "error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a "
+    "transfer, or be disassociated from snapshots after volume transfer."
+)
+_SNAPSHOT_DELETABLE = frozenset({SnapshotStatus.AVAILABLE, SnapshotStatus.ERROR})
+
+
+def request_delete(ports: Ports, caller: Caller, volume_id: str, cascade: bool = False, force: bool = False) -> None:
+    """Start deleting a volume.
+
+    Raises:
+        NotFound: the caller cannot see the volume.
+        InvalidInput: the volume is attached, migrating, has snapshots (without cascade)
+            or is in a status that forbids deletion (without force).
+    """
+    volume = visible_volume(ports, caller, volume_id)
+    _check_deletable(ports, volume, cascade, force)
+    expected = {volume.status} if force else DELETABLE | {VolumeStatus.ERROR_DELETING}
+    job = new_job(ports, DELETE, volume.id, cascade=cascade)
+    if not ports.volumes.transition(volume.id, expected, VolumeStatus.DELETING, job=job):
+        raise InvalidInput(_REFUSAL)
+    ports.wake_worker()
+
+
+def _check_deletable(ports: Ports, volume: Volume, cascade: bool, force: bool) -> None:
+    if not force and volume.status not in DELETABLE | {VolumeStatus.ERROR_DELETING}:
+        raise InvalidInput(_REFUSAL)
+    if volume.attach_status == AttachStatus.ATTACHED or volume.migration_status not in MIGRATION_SETTLED:
+        raise InvalidInput(_REFUSAL)
+    snapshots = ports.snapshots.list_for_volume(volume.id)
+    if snapshots and not cascade:
+        raise InvalidInput(_REFUSAL)
+    for snapshot in snapshots:
+        if snapshot.status not in _SNAPSHOT_DELETABLE | {SnapshotStatus.DELETING}:
+            raise InvalidState("Snapshot", snapshot.id, snapshot.status, _SNAPSHOT_DELETABLE)
+
+
+def run_delete(ports: Ports, job: Job) -> None:
+    """Worker step; every removal below is idempotent, so a crash just repeats it."""
+    volume = ports.volumes.get(job.resource_id)
+    if volume is None or volume.status != VolumeStatus.DELETING:
+        ports.jobs.finish(job.id)
+        return
+    try:
+        if volume.host is not None:
+            driver = ports.pool(volume.host).driver
+            for snapshot in ports.snapshots.list_for_volume(volume.id):
+                driver.delete_snapshot(snapshot.id)
+                ports.snapshots.delete(snapshot.id)
+            driver.delete(volume.id)
+    except BackendError as error:
+        give_up_delete(ports, job, str(error))
+        return
+    ports.volumes.delete(volume.id, done_job=job.id)
+
+
+def give_up_delete(ports: Ports, job: Job, reason: str) -> None:
+    """Compensation: ``error_deleting``, the reason told to its project; the rows stay for a retry."""
+    expected, event = {VolumeStatus.DELETING}, messages.Event.DELETE_VOLUME
+    fail(ports, ports.volumes, job.resource_id, expected, VolumeStatus.ERROR_DELETING, event, reason, job)
+
+
+DELETE = JobKind("volume.delete", run_delete, give_up_delete)

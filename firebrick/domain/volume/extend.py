@@ -1,0 +1,100 @@
+"""Growing a volume (``os-extend``).
+
+``request_extend`` checks the new size against the volume, its type's size
+limits and the project's quotas, and moves ``available`` to ``extending`` with
+its job, all in one transaction: a refused quota leaves the status as it was.
+The pending size is held in ``resize_target``, so quota counts it until it
+lands. ``run_extend`` grows the backend object, then records the new size and
+the original status; a backend failure ends in ``error_extending`` with a user
+message, and the size stays as it was.
+
+Attached volumes (microversion 3.42, ``in-use``) extend through the compute
+side, which this module will drive once servers exist.
+"""
+
+from __future__ import annotations
+
+from firebrick.domain import messages, quota
+from firebrick.domain.jobs import JobKind, fail, new_job
+from firebrick.domain.model import Caller, Job, Volume
+from firebrick.domain.ports import Ports
+from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.states import VolumeStatus
+from firebrick.errors import BackendError, InvalidInput, InvalidState
+
+__all__ = ["EXTEND", "request_extend"]
+
+_MIN_SIZE_SPEC, _MAX_SIZE_SPEC = "provisioning:min_vol_size", "provisioning:max_vol_size"
+
+
+def request_extend(ports: Ports, caller: Caller, volume_id: str, new_size: int) -> None:
+    """Start growing a detached volume to ``new_size`` GiB.
+
+    Raises:
+        NotFound: the caller cannot see the volume.
+        InvalidInput: the new size is not larger, or outside the type's size limits.
+        InvalidState: the volume is not available.
+        QuotaExceeded: the growth would take the project over a quota (nothing changes).
+    """
+    volume = visible_volume(ports, caller, volume_id)
+    if new_size <= volume.size:
+        raise InvalidInput(
+            "Invalid input received: New size for extend must be greater than current size. "
+            f"(current: {volume.size}, extended: {new_size})."
+        )
+    _check_type_limits(ports, volume, new_size)
+    type_name = volume.volume_type_name or ""
+    limits = quota.limits_for(ports.quota_defaults, ports.quotas.overrides(volume.project_id), [type_name])
+    delta = quota.Delta(volume.volume_type_id, type_name, gigabytes=new_size - volume.size, volume_size=new_size)
+    job = new_job(ports, EXTEND, volume.id, new_size=new_size, previous_status=VolumeStatus.AVAILABLE.value)
+    moved = ports.volumes.transition(
+        volume.id, {VolumeStatus.AVAILABLE}, VolumeStatus.EXTENDING,
+        job=job, admit=quota.admission(limits, delta), resize_target=new_size,
+    )  # fmt: skip
+    if not moved:
+        current = ports.volumes.get(volume.id)
+        status = current.status if current else volume.status
+        raise InvalidState(
+            "Volume", volume.id, status, {VolumeStatus.AVAILABLE},
+            message=f"Invalid volume: Volume {volume.id} status must be '{{'status': 'available'}}' "
+            f"to extend, currently {status}.",
+        )  # fmt: skip
+    ports.wake_worker()
+
+
+def _check_type_limits(ports: Ports, volume: Volume, new_size: int) -> None:
+    volume_type = ports.types.get(volume.volume_type_id)
+    specs = volume_type.extra_specs if volume_type else {}
+    low, high = specs.get(_MIN_SIZE_SPEC), specs.get(_MAX_SIZE_SPEC)
+    if low is not None and low.isdigit() and new_size < int(low):
+        raise InvalidInput(f"Invalid input received: Volume size {new_size} is smaller than the type's minimum {low}.")
+    if high is not None and high.isdigit() and new_size > int(high):
+        raise InvalidInput(f"Invalid input received: Volume size {new_size} is larger than the type's maximum {high}.")
+
+
+def run_extend(ports: Ports, job: Job) -> None:
+    """Worker step; growing to a size already reached is a no-op, so a crash just repeats it."""
+    volume = ports.volumes.get(job.resource_id)
+    if volume is None or volume.status != VolumeStatus.EXTENDING:
+        ports.jobs.finish(job.id)
+        return
+    new_size = int(job.payload["new_size"])
+    try:
+        ports.pool(volume.host).driver.resize(volume.id, new_size)
+    except BackendError as error:
+        give_up_extend(ports, job, str(error))
+        return
+    ports.volumes.transition(
+        volume.id, {VolumeStatus.EXTENDING}, job.payload["previous_status"],
+        done_job=job.id, size=new_size, resize_target=None,
+    )  # fmt: skip
+
+
+def give_up_extend(ports: Ports, job: Job, reason: str) -> None:
+    """Compensation: ``error_extending`` with the old size; the held size is released."""
+    expected, event = {VolumeStatus.EXTENDING}, messages.Event.EXTEND_VOLUME
+    error = VolumeStatus.ERROR_EXTENDING
+    fail(ports, ports.volumes, job.resource_id, expected, error, event, reason, job, resize_target=None)
+
+
+EXTEND = JobKind("volume.extend", run_extend, give_up_extend)

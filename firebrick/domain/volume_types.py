@@ -1,0 +1,97 @@
+"""Volume types and their extra specs (admin-managed)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from firebrick.domain.model import VolumeType
+from firebrick.domain.ports import Ports
+from firebrick.domain.volume._lookup import DEFAULT_TYPE_NAME
+from firebrick.errors import Conflict, InvalidInput, NotFound
+
+__all__ = [
+    "USER_VISIBLE_SPECS",
+    "create_type",
+    "delete_extra_spec",
+    "delete_type",
+    "ensure_default_type",
+    "get_type",
+    "set_extra_specs",
+    "update_type",
+]
+
+# Extra specs a non-admin may see (Cinder's user-visible list).
+USER_VISIBLE_SPECS = frozenset({"multiattach", "RESKEY:availability_zones", "replication_enabled"})
+
+
+def get_type(ports: Ports, type_id: str) -> VolumeType:
+    """Raises NotFound when there is no type with that id (or name)."""
+    found = ports.types.get(type_id) or ports.types.get_by_name(type_id)
+    if found is None:
+        raise NotFound("VolumeType", type_id, f"Volume type {type_id} could not be found.")
+    return found
+
+
+def ensure_default_type(ports: Ports) -> VolumeType:
+    """The ``__DEFAULT__`` type, created on first use as Cinder's migrations do."""
+    found = ports.types.get_by_name(DEFAULT_TYPE_NAME)
+    if found is not None:
+        return found
+    return create_type(ports, DEFAULT_TYPE_NAME, "Default Volume Type", True, {})
+
+
+def create_type(
+    ports: Ports, name: str, description: str | None, is_public: bool, extra_specs: Mapping[str, str]
+) -> VolumeType:
+    """Raises Conflict when the name is taken."""
+    if ports.types.get_by_name(name) is not None:
+        raise Conflict(f"Volume Type {name} already exists.")
+    volume_type = VolumeType(str(uuid.uuid4()), name, description, is_public, dict(extra_specs))
+    ports.types.insert(volume_type)
+    return volume_type
+
+
+def update_type(
+    ports: Ports, type_id: str, name: str | None, description: str | None, is_public: bool | None
+) -> VolumeType:
+    """Raises NotFound for an unknown type, Conflict for a taken name, InvalidInput to rename the default."""
+    current = get_type(ports, type_id)
+    fields: dict[str, object] = {}
+    if name is not None and name != current.name:
+        if current.name == DEFAULT_TYPE_NAME:
+            raise InvalidInput("The default volume type cannot be renamed.")
+        if ports.types.get_by_name(name) is not None:
+            raise Conflict(f"Volume Type {name} already exists.")
+        fields["name"] = name
+    if description is not None:
+        fields["description"] = description
+    if is_public is not None:
+        fields["is_public"] = is_public
+    if fields:
+        ports.types.update(current.id, **fields)
+    return get_type(ports, current.id)
+
+
+def delete_type(ports: Ports, type_id: str) -> None:
+    """Raises NotFound, or InvalidInput when the type is the default or still used by volumes."""
+    current = get_type(ports, type_id)
+    if current.name == DEFAULT_TYPE_NAME:
+        raise InvalidInput("Default volume type can not be deleted.")
+    if ports.types.in_use(current.id):
+        raise InvalidInput("Target volume type is still in use.")
+    ports.types.delete(current.id)
+
+
+def set_extra_specs(ports: Ports, type_id: str, specs: Mapping[str, str]) -> dict[str, str]:
+    """Merge extra specs into a type. Raises NotFound for an unknown type."""
+    current = get_type(ports, type_id)
+    ports.types.set_extra_specs(current.id, specs)
+    return dict(specs)
+
+
+def delete_extra_spec(ports: Ports, type_id: str, key: str) -> None:
+    """Raises NotFound for an unknown type or key."""
+    current = get_type(ports, type_id)
+    if not ports.types.delete_extra_spec(current.id, key):
+        raise NotFound("VolumeTypeExtraSpecs", key, f"Volume Type {current.id} has no extra specs with key {key}.")

@@ -1,0 +1,111 @@
+"""One firebrick node: every long-lived part, built from ``Settings`` and wired once."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from firebrick import first_run
+from firebrick.api.policy import Authorizer
+from firebrick.config import BackendSettings, Settings
+from firebrick.db import Database, Repositories, upgrade
+from firebrick.domain import recovery, volume_types
+from firebrick.domain.identity import IdentityService, TokenSigner
+from firebrick.domain.jobs import JobKind
+from firebrick.domain.ports import Pool, Ports
+from firebrick.domain.snapshot.create import CREATE_SNAPSHOT
+from firebrick.domain.snapshot.delete import DELETE_SNAPSHOT
+from firebrick.domain.volume.create import CREATE
+from firebrick.domain.volume.delete import DELETE
+from firebrick.domain.volume.extend import EXTEND
+from firebrick.domain.volume.revert import REVERT
+from firebrick.storage import DiskFormat, FakeBackend, FileBackend, StorageBackend
+from firebrick.workers import Heartbeat, JobRunner
+
+__all__ = ["JOB_KINDS", "Node"]
+
+log = logging.getLogger(__name__)
+
+JOB_KINDS: dict[str, JobKind] = {
+    kind.name: kind for kind in (CREATE, DELETE, EXTEND, REVERT, CREATE_SNAPSHOT, DELETE_SNAPSHOT)
+}
+
+_DRIVERS: dict[str, Callable[[BackendSettings], StorageBackend]] = {
+    "file": lambda b: FileBackend(b.path, b.capacity_gb, DiskFormat(b.format)),
+    "fake": lambda b: FakeBackend(b.capacity_gb),
+}
+
+
+class Node:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.database_url)
+        self.repos = Repositories(self.db)
+        self.pools = tuple(_pool(settings.hostname, b) for b in settings.backends)
+        self.ports = Ports(
+            volumes=self.repos.volumes,
+            snapshots=self.repos.snapshots,
+            types=self.repos.types,
+            quotas=self.repos.quotas,
+            jobs=self.repos.jobs,
+            messages=self.repos.messages,
+            pools=self.pools,
+            zone=settings.availability_zone,
+            node=settings.hostname,
+            quota_defaults=settings.quota,
+            wake_worker=self._wake_worker,
+        )
+        self.identity = IdentityService(
+            self.repos.identity, TokenSigner(_token_key(settings.data_dir), settings.token_ttl)
+        )
+        self.authorizer = Authorizer(settings.policy_file or settings.data_dir / "policy.yaml")
+        self.runner = JobRunner(self.ports, JOB_KINDS)
+        self.heartbeat = Heartbeat(self._beat, settings.heartbeat_interval)
+
+    def start(self) -> None:
+        """Upgrade the schema, bootstrap an empty node, settle what a crash left, start the workers."""
+        upgrade(self.settings.database_url)
+        if first_run.prepare(self.settings, self.repos.identity):
+            log.warning("bootstrapped users admin and demo; credentials in %s", self.settings.data_dir / "clouds.yaml")
+        volume_types.ensure_default_type(self.ports)
+        moved = recovery.recover(self.ports)
+        if moved:
+            log.warning("recovery moved %d interrupted resources to an error status", moved)
+        self.heartbeat.start()
+        self.runner.start()
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self.heartbeat.stop()
+        self.db.dispose()
+
+    def _wake_worker(self) -> None:
+        self.runner.wake()
+
+    def _beat(self) -> None:
+        zone = self.settings.availability_zone
+        self.repos.services.heartbeat(self.settings.hostname, "cinder-scheduler", zone)
+        for pool in self.pools:
+            self.repos.services.heartbeat(pool.host.split("#")[0], "cinder-volume", zone)
+
+
+def _pool(hostname: str, backend: BackendSettings) -> Pool:
+    return Pool(
+        host=f"{hostname}@{backend.name}#{backend.pool}",
+        backend_name=backend.name,
+        driver=_DRIVERS[backend.driver](backend),
+        default_format=DiskFormat(backend.format),
+    )
+
+
+def _token_key(data_dir: Path) -> bytes:
+    """The token signing key, made on first start and kept private in the data directory."""
+    path = data_dir / "token.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(32))
+    return path.read_bytes()

@@ -1,0 +1,113 @@
+"""An in-memory backend for tests: the FileBackend contract without any files.
+
+It tracks each object's format and size, not its bytes, and raises the same
+``StorageError`` messages as ``FileBackend`` for missing objects, a full pool,
+shrinking, and an id reused with a different size or format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from firebrick.errors import StorageError
+from firebrick.storage.base import (
+    Capacity,
+    DiskFormat,
+    GiB,
+    ObjectInfo,
+    SnapshotSource,
+    Source,
+    StorageBackend,
+    VolumeSource,
+)
+
+__all__ = ["FakeBackend"]
+
+
+@dataclass(slots=True)
+class _Object:
+    format: DiskFormat
+    size: int
+
+
+class FakeBackend(StorageBackend):
+    """A pool held in two dicts; every object counts its full size as used."""
+
+    def __init__(self, capacity_gb: int = 1000) -> None:
+        """Start with an empty pool of ``capacity_gb`` GiB."""
+        self._total = capacity_gb * GiB
+        self._volumes: dict[str, _Object] = {}
+        self._snapshots: dict[str, _Object] = {}
+
+    def capacity(self) -> Capacity:
+        """Report the pool size minus the sizes of all volumes and snapshots."""
+        used = sum(o.size for o in (*self._volumes.values(), *self._snapshots.values()))
+        return Capacity(total_bytes=self._total, free_bytes=max(self._total - used, 0))
+
+    def create(self, volume_id: str, size_gb: int, fmt: DiskFormat, source: Source | None = None) -> None:
+        """See ``StorageBackend.create``; repeating a finished create is a no-op."""
+        wanted = _Object(fmt, size_gb * GiB)
+        existing = self._volumes.get(volume_id)
+        if existing is not None and existing != wanted:
+            raise StorageError(f"volume {volume_id} already exists with a different size or format")
+        if existing is not None:
+            return
+        if source is not None and self._source(source).size > wanted.size:
+            raise StorageError(f"volume {volume_id} cannot be smaller than its source")
+        self._require_space(wanted.size)
+        self._volumes[volume_id] = wanted
+
+    def delete(self, volume_id: str) -> None:
+        """Forget a volume; a missing one is not an error."""
+        self._volumes.pop(volume_id, None)
+
+    def resize(self, volume_id: str, size_gb: int) -> None:
+        """See ``StorageBackend.resize``; shrinking raises ``StorageError``."""
+        volume = self._volume(volume_id)
+        size = size_gb * GiB
+        if size < volume.size:
+            raise StorageError(f"volume {volume_id} cannot shrink below its current size of {volume.size / GiB:g} GiB")
+        self._require_space(size - volume.size)
+        volume.size = size
+
+    def snapshot(self, volume_id: str, snapshot_id: str) -> None:
+        """See ``StorageBackend.snapshot``; repeating a finished snapshot is a no-op."""
+        if snapshot_id in self._snapshots:
+            return
+        volume = self._volume(volume_id)
+        self._require_space(volume.size)
+        self._snapshots[snapshot_id] = _Object(volume.format, volume.size)
+
+    def revert(self, volume_id: str, snapshot_id: str) -> None:
+        """See ``StorageBackend.revert``: the volume takes the snapshot's format and size."""
+        self._volume(volume_id)
+        snapshot = self._source(SnapshotSource(snapshot_id))
+        self._volumes[volume_id] = _Object(snapshot.format, snapshot.size)
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        """Forget a snapshot; a missing one is not an error."""
+        self._snapshots.pop(snapshot_id, None)
+
+    def inspect(self, volume_id: str) -> ObjectInfo:
+        """Describe a volume; nothing is ever written, so its actual size is 0."""
+        volume = self._volume(volume_id)
+        return ObjectInfo(format=volume.format.value, virtual_size=volume.size, actual_size=0)
+
+    def _volume(self, volume_id: str) -> _Object:
+        try:
+            return self._volumes[volume_id]
+        except KeyError:
+            raise StorageError(f"volume {volume_id} does not exist") from None
+
+    def _source(self, source: Source) -> _Object:
+        if isinstance(source, VolumeSource):
+            return self._volume(source.volume_id)
+        try:
+            return self._snapshots[source.snapshot_id]
+        except KeyError:
+            raise StorageError(f"snapshot {source.snapshot_id} does not exist") from None
+
+    def _require_space(self, need: int) -> None:
+        free = self.capacity().free_bytes
+        if need > free:
+            raise StorageError(f"insufficient free space in pool: need {-(-need // GiB)} GiB, {free // GiB} GiB free")
