@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
-
-import dataclasses
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection

@@ -95,6 +95,9 @@ volumes = sa.Table(
     sa.Column("resize_target", sa.Integer, nullable=True),
     # Cinder's admin metadata "readonly": unset (None) until os-update_readonly_flag sets it.
     sa.Column("readonly", sa.Boolean, nullable=True),
+    sa.Column("multiattach", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The status an action in progress (upload, retype) returns the volume to.
+    sa.Column("previous_status", sa.String(32), nullable=True),
     sa.Column("created_at", sa.DateTime, nullable=False, index=True),
     sa.Column("updated_at", sa.DateTime, nullable=True),
     # Listing a project's volumes newest first, and counting its usage, read only the index.
@@ -116,6 +119,23 @@ volume_image_metadata = sa.Table(
     sa.Column("volume_id", sa.ForeignKey("volumes.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("key", _NAME, primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+)
+
+volume_attachments = sa.Table(
+    "volume_attachments",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("volume_id", sa.ForeignKey("volumes.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("attach_status", sa.String(32), nullable=False),
+    sa.Column("instance_uuid", _ID, nullable=True, index=True),
+    sa.Column("attached_host", _NAME, nullable=True),
+    sa.Column("mountpoint", _NAME, nullable=True),
+    sa.Column("attach_mode", sa.String(8), nullable=True),
+    sa.Column("connector", sa.JSON, nullable=True),
+    sa.Column("connection_info", sa.JSON, nullable=True),
+    sa.Column("attach_time", sa.DateTime, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
 )
 
 snapshots = sa.Table(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Capacity",
@@ -117,4 +118,12 @@ class StorageBackend(abc.ABC):
 
         Raises:
             StorageError: when the volume is missing or unreadable.
+        """
+
+    @abc.abstractmethod
+    def connection_info(self, volume_id: str) -> dict[str, Any]:
+        """What a host needs to attach the volume: os-brick's ``driver_volume_type`` and ``data``.
+
+        Raises:
+            StorageError: when the volume is missing.
         """

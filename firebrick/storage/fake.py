@@ -8,6 +8,7 @@ shrinking, and an id reused with a different size or format.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from firebrick.errors import StorageError
 from firebrick.storage.base import (
@@ -92,6 +93,11 @@ class FakeBackend(StorageBackend):
         """Describe a volume; nothing is ever written, so its actual size is 0."""
         volume = self._volume(volume_id)
         return ObjectInfo(format=volume.format.value, virtual_size=volume.size, actual_size=0)
+
+    def connection_info(self, volume_id: str) -> dict[str, Any]:
+        """A connection nothing can use: the fake pool holds no bytes to attach."""
+        volume = self._volume(volume_id)
+        return {"driver_volume_type": "fake", "data": {"volume_id": volume_id, "format": volume.format.value}}
 
     def _volume(self, volume_id: str) -> _Object:
         try:

@@ -37,7 +37,7 @@ import re
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from firebrick.errors import StorageError
 from firebrick.storage import _qemu_img
@@ -233,6 +233,13 @@ class FileBackend(StorageBackend):
         """
         path = self._volume(volume_id)
         return _qemu_img.info(path, self._format_of(path))
+
+    @_os_errors_as_storage_errors
+    def connection_info(self, volume_id: str) -> dict[str, Any]:
+        """os-brick's ``local`` connection: the file itself, and the format to open it with."""
+        path = self._volume(volume_id)
+        data = {"device_path": str(path), "format": self._format_of(path).value}
+        return {"driver_volume_type": "local", "data": data}
 
     def _volume(self, volume_id: str) -> Path:
         """Return the file of an existing volume; raise if there is none."""
