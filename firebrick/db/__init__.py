@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from firebrick.db.attachments import AttachmentRepository
 from firebrick.db.engine import Database, utcnow
 from firebrick.db.identity import IdentityRepository
+from firebrick.db.images import ImageRepository
 from firebrick.db.jobs import JobRepository
 from firebrick.db.messages import MessageRepository
 from firebrick.db.migrate import upgrade
@@ -14,8 +16,10 @@ from firebrick.db.types import TypeRepository
 from firebrick.db.volumes import VolumeRepository
 
 __all__ = [
+    "AttachmentRepository",
     "Database",
     "IdentityRepository",
+    "ImageRepository",
     "JobRepository",
     "MessageRepository",
     "QuotaRepository",
@@ -42,3 +46,5 @@ class Repositories:
         self.services = ServiceRepository(db)
         self.jobs = JobRepository(db)
         self.messages = MessageRepository(db)
+        self.images = ImageRepository(db)
+        self.attachments = AttachmentRepository(db)

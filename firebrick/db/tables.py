@@ -209,3 +209,46 @@ messages = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("expires_at", sa.DateTime, nullable=False),
 )
+
+# The Image v2 service (Glance's subset). ``node`` is the node whose data directory holds the file.
+images = sa.Table(
+    "images",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("name", _NAME, nullable=True),
+    sa.Column("owner", sa.String(64), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("visibility", sa.String(16), nullable=False),
+    sa.Column("protected", sa.Boolean, nullable=False),
+    sa.Column("os_hidden", sa.Boolean, nullable=False),
+    sa.Column("disk_format", sa.String(32), nullable=True),
+    sa.Column("container_format", sa.String(32), nullable=True),
+    sa.Column("size", sa.BigInteger, nullable=True),
+    sa.Column("virtual_size", sa.BigInteger, nullable=True),
+    sa.Column("checksum", sa.String(32), nullable=True),
+    sa.Column("os_hash_algo", sa.String(64), nullable=True),
+    sa.Column("os_hash_value", sa.String(128), nullable=True),
+    sa.Column("min_disk", sa.Integer, nullable=False),
+    sa.Column("min_ram", sa.Integer, nullable=False),
+    sa.Column("node", _NAME, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+    # A project's listing (its own images, newest first) and the public ones read an index each.
+    sa.Index("ix_images_owner_created", "owner", "created_at", "id"),
+    sa.Index("ix_images_visibility", "visibility"),
+)
+
+image_properties = sa.Table(
+    "image_properties",
+    metadata,
+    sa.Column("image_id", sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("key", _NAME, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+image_tags = sa.Table(
+    "image_tags",
+    metadata,
+    sa.Column("image_id", sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", _NAME, primary_key=True),
+)

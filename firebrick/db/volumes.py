@@ -13,8 +13,9 @@ from sqlalchemy.engine import Connection
 from firebrick.db import tables as t
 from firebrick.db._paging import apply_page
 from firebrick.db._transition import compare_and_set, delete_row, insert_job, insert_message, settle_jobs
+from firebrick.db.attachments import attachments_of
 from firebrick.db.engine import Database, utcnow
-from firebrick.domain.model import Job, Message, Page, Volume
+from firebrick.domain.model import Attachment, Job, Message, Page, Volume
 from firebrick.domain.ports import Usage
 
 __all__ = ["VolumeRepository"]
@@ -25,7 +26,7 @@ _V = t.volumes
 # name, so rendering needs no second query.
 _ALL_FIELDS = [f.name for f in dataclasses.fields(Volume)]
 _METADATA_AT = _ALL_FIELDS.index("metadata")
-_FIELDS = [name for name in _ALL_FIELDS if name not in ("metadata", "image_metadata")]
+_FIELDS = [name for name in _ALL_FIELDS if name not in ("metadata", "image_metadata", "attachments")]
 _TYPE_NAME = t.volume_types.c.name.label("volume_type_name")
 _SELECT = sa.select(*(_TYPE_NAME if name == "volume_type_name" else _V.c[name] for name in _FIELDS)).select_from(
     _V.outerjoin(t.volume_types, t.volume_types.c.id == _V.c.volume_type_id)
@@ -54,7 +55,8 @@ class VolumeRepository:
             if row is None:
                 return None
             metadata, images = _key_values(conn, [volume_id])
-            return _volume(row, metadata.get(volume_id, {}), images.get(volume_id, {}))
+            attachments = attachments_of(conn, [volume_id])
+            return _volume(row, metadata.get(volume_id, {}), images.get(volume_id, {}), attachments.get(volume_id, ()))
 
     def find(self, page: Page, project_id: str | None) -> list[Volume]:
         with self._db.read() as conn:
@@ -243,7 +245,10 @@ def _to_volumes(conn: Connection, rows: Iterable[Any]) -> list[Volume]:
         return []
     ids = [row.id for row in rows]
     metadata, images = _key_values(conn, ids)
-    return [_volume(row, metadata.get(row.id, {}), images.get(row.id, {})) for row in rows]
+    attachments = attachments_of(conn, ids)
+    return [
+        _volume(row, metadata.get(row.id, {}), images.get(row.id, {}), attachments.get(row.id, ())) for row in rows
+    ]
 
 
 def _key_values(conn: Connection, volume_ids: list[str]) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
@@ -254,5 +259,8 @@ def _key_values(conn: Connection, volume_ids: list[str]) -> tuple[dict[str, dict
     return grouped["user"], grouped["image"]
 
 
-def _volume(row: Any, metadata: dict[str, str], image_metadata: dict[str, str]) -> Volume:
-    return Volume(*row[:_METADATA_AT], metadata, *row[_METADATA_AT:], image_metadata=image_metadata)  # type: ignore[call-arg, misc]
+def _volume(
+    row: Any, metadata: dict[str, str], image_metadata: dict[str, str], attachments: tuple[Attachment, ...]
+) -> Volume:
+    tail = row[_METADATA_AT:]
+    return Volume(*row[:_METADATA_AT], metadata, *tail, image_metadata=image_metadata, attachments=attachments)  # type: ignore[call-arg, misc]

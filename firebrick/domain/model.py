@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from firebrick.domain.volume.states import AttachStatus
+from firebrick.domain.volume.states import MIGRATION_SETTLED, AttachStatus
 
 __all__ = [
+    "Attachment",
     "Caller",
+    "Image",
     "Job",
     "Message",
     "Page",
@@ -94,10 +96,36 @@ class Volume:
     error_reason: str | None = None
     resize_target: int | None = None
     readonly: bool | None = None
+    multiattach: bool = False
+    # The status an action in progress (upload, retype) returns the volume to.
+    previous_status: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     volume_type_name: str | None = None
     # Image properties (Glance's), as os-set_image_metadata and uploads record them.
     image_metadata: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def migrating(self) -> bool:
+        return self.migration_status not in MIGRATION_SETTLED
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One host's (or server's) use of a volume; ``attach_status`` is an AttachStatus."""
+
+    id: str
+    volume_id: str
+    attach_status: str
+    created_at: datetime
+    instance_uuid: str | None = None
+    attached_host: str | None = None
+    mountpoint: str | None = None
+    attach_mode: str | None = None
+    connector: dict[str, Any] | None = None
+    connection_info: dict[str, Any] | None = None
+    attach_time: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +181,37 @@ class Message:
     created_at: datetime
     expires_at: datetime
     request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image of the Image v2 service (Glance's fields); ``status`` is an ImageStatus.
+
+    ``properties`` are the custom (string) properties Glance shows at the top level;
+    ``node`` is the node whose data directory holds the file.
+    """
+
+    id: str
+    owner: str | None
+    status: str
+    visibility: str
+    created_at: datetime
+    name: str | None = None
+    protected: bool = False
+    os_hidden: bool = False
+    disk_format: str | None = None
+    container_format: str | None = None
+    size: int | None = None
+    virtual_size: int | None = None
+    checksum: str | None = None
+    os_hash_algo: str | None = None
+    os_hash_value: str | None = None
+    min_disk: int = 0
+    min_ram: int = 0
+    node: str | None = None
+    updated_at: datetime | None = None
+    tags: tuple[str, ...] = ()
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

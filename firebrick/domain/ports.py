@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from firebrick.config import QuotaSettings
-from firebrick.errors import InvalidInput
+from firebrick.errors import BackendError, InvalidInput
 from firebrick.storage.base import DiskFormat, SnapshotSource, StorageBackend, VolumeSource
 
 if TYPE_CHECKING:
     from firebrick.db import (
+        AttachmentRepository,
+        ImageRepository,
         JobRepository,
         MessageRepository,
         QuotaRepository,
@@ -25,8 +27,9 @@ if TYPE_CHECKING:
         TypeRepository,
         VolumeRepository,
     )
+    from firebrick.storage.images import ImageStore
 
-__all__ = ["DiskFormat", "Pool", "Ports", "SnapshotSource", "StorageBackend", "Usage", "VolumeSource"]
+__all__ = ["DiskFormat", "ImagePorts", "Pool", "Ports", "SnapshotSource", "StorageBackend", "Usage", "VolumeSource"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,14 @@ class Pool:
     default_format: DiskFormat
 
 
+@dataclass(frozen=True, slots=True)
+class ImagePorts:
+    """The Image service's parts: the records, and the files of this node's images."""
+
+    records: ImageRepository
+    files: ImageStore
+
+
 @dataclass(frozen=True)
 class Ports:
     volumes: VolumeRepository
@@ -57,11 +68,13 @@ class Ports:
     quotas: QuotaRepository
     jobs: JobRepository
     messages: MessageRepository
+    attachments: AttachmentRepository
     pools: tuple[Pool, ...]
     zone: str
     node: str
     quota_defaults: QuotaSettings
     wake_worker: Callable[[], None] = lambda: None
+    images: ImagePorts | None = None
 
     def pool(self, host: str | None) -> Pool:
         """The pool a volume lives in.
@@ -73,3 +86,13 @@ class Ports:
             if pool.host == host:
                 return pool
         raise InvalidInput(f"no storage pool {host} is configured on this node")
+
+    def image_service(self) -> ImagePorts:
+        """The Image service's records and files.
+
+        Raises:
+            BackendError: when this node was wired without an image service.
+        """
+        if self.images is None:
+            raise BackendError("this node serves no images")
+        return self.images

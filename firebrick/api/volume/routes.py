@@ -12,7 +12,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from firebrick.api.volume import actions, messages, metadata, quotas, services, snapshots, types, versions, volumes
+from firebrick.api.volume import (
+    actions,
+    attachments,
+    messages,
+    metadata,
+    quotas,
+    services,
+    snapshots,
+    types,
+    versions,
+    volumes,
+)
 
 __all__ = ["routes"]
 
@@ -33,6 +44,13 @@ _RESOURCES: list[tuple[str, str, Endpoint]] = [
     ("/volumes/{volume_id}/metadata/{key}", "GET", metadata.show_key),
     ("/volumes/{volume_id}/metadata/{key}", "PUT", metadata.replace_key),
     ("/volumes/{volume_id}/metadata/{key}", "DELETE", metadata.delete_key),
+    ("/attachments", "GET", attachments.index),
+    ("/attachments", "POST", attachments.create),
+    ("/attachments/detail", "GET", attachments.detail),
+    ("/attachments/{attachment_id}", "GET", attachments.show),
+    ("/attachments/{attachment_id}", "PUT", attachments.update),
+    ("/attachments/{attachment_id}", "DELETE", attachments.delete),
+    ("/attachments/{attachment_id}/action", "POST", attachments.complete),
     ("/snapshots", "GET", snapshots.index),
     ("/snapshots", "POST", snapshots.create),
     ("/snapshots/detail", "GET", snapshots.detail),

@@ -8,6 +8,7 @@ from typing import Any
 
 from firebrick.api.volume._call import VolumeCall
 from firebrick.domain.model import Snapshot, Volume, VolumeType
+from firebrick.domain.volume.states import AttachStatus
 from firebrick.domain.volume_types import USER_VISIBLE_SPECS
 
 __all__ = ["VolumeView", "snapshot_view", "timestamp", "type_view"]
@@ -71,8 +72,8 @@ class VolumeView:
             "encrypted": False,
             "replication_status": None,
             "consistencygroup_id": None,
-            "multiattach": False,
-            "attachments": [],
+            "multiattach": volume.multiattach,
+            "attachments": _attachments(volume),
         }
         if self._admin:
             body["migration_status"] = volume.migration_status
@@ -136,10 +137,32 @@ class VolumeView:
 
 
 def _shown_metadata(volume: Volume) -> dict[str, str]:
-    # Cinder shows the admin metadata key "readonly" among the user's metadata, as "True"/"False".
-    if volume.readonly is None:
-        return volume.metadata
-    return {**volume.metadata, "readonly": str(volume.readonly)}
+    # Cinder shows the admin metadata keys "readonly" ("True"/"False") and "attached_mode"
+    # among the user's metadata.
+    shown = volume.metadata
+    if volume.readonly is not None:
+        shown = {**shown, "readonly": str(volume.readonly)}
+    modes = [a.attach_mode for a in volume.attachments if a.attach_status == AttachStatus.ATTACHED and a.attach_mode]
+    if modes:
+        shown = {**shown, "attached_mode": modes[0]}
+    return shown
+
+
+def _attachments(volume: Volume) -> list[dict[str, Any]]:
+    # Only attachments a host completed are shown; reservations are not (as in Cinder).
+    return [
+        {
+            "id": volume.id,
+            "attachment_id": a.id,
+            "volume_id": volume.id,
+            "server_id": a.instance_uuid,
+            "host_name": a.attached_host,
+            "device": a.mountpoint,
+            "attached_at": a.attach_time,
+        }
+        for a in volume.attachments
+        if a.attach_status == AttachStatus.ATTACHED
+    ]
 
 
 def _service_uuid(host: str | None) -> str | None:

@@ -42,12 +42,15 @@ def request_reset_status(
     fields = _validated(status, attach_status, migration_status)
     volume = visible_volume(ports, caller, volume_id)
     new_status = fields.pop("status", volume.status)
-    if new_status == VolumeStatus.IN_USE:
-        # No attachment rows exist for any volume yet (attach arrives with the compute side).
+    if new_status == VolumeStatus.IN_USE and not volume.attachments:
         raise InvalidInput("Cannot reset-state to in-use because volume does not have any attachments.")
     if not ports.volumes.transition(volume.id, {volume.status}, new_status, resize_target=None, **fields):
         current = ports.volumes.get(volume.id)
         raise InvalidState("Volume", volume.id, current.status if current else "deleted", {volume.status})
+    if fields.get("attach_status") == AttachStatus.DETACHED and volume.attachments:
+        # Cinder drops every attachment row of a volume reset to detached; the status just set stays.
+        ids = [a.id for a in volume.attachments]
+        ports.attachments.remove(ids, volume.id, lambda status, _migration, _left: (status, AttachStatus.DETACHED))
 
 
 def _validated(status: str | None, attach_status: str | None, migration_status: str | None) -> dict[str, Any]:
