@@ -23,6 +23,7 @@ The TOML file may hold any of these (all optional; defaults shown)::
     service_down_time = 60
     heartbeat_interval = 10
     policy_file = ""           # an operator's policy.yaml, as for Cinder
+    compute_url = ""           # the compute API; defaults to public_url/compute/v2.1
 
     [quota]                    # Cinder's defaults
     volumes = 10
@@ -39,7 +40,7 @@ The TOML file may hold any of these (all optional; defaults shown)::
 
 Environment variables override the file: ``FIREBRICK_HOST``, ``FIREBRICK_PORT``,
 ``FIREBRICK_PUBLIC_URL``, ``FIREBRICK_DATA_DIR``, ``FIREBRICK_DATABASE_URL``,
-``FIREBRICK_POLICY_FILE``, ``FIREBRICK_ADMIN_PASSWORD``, ``FIREBRICK_DEMO_PASSWORD``.
+``FIREBRICK_POLICY_FILE``, ``FIREBRICK_COMPUTE_URL``, ``FIREBRICK_ADMIN_PASSWORD``, ``FIREBRICK_DEMO_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -97,6 +98,13 @@ class Settings:
     quota: QuotaSettings = QuotaSettings()
     admin_password: str | None = None
     demo_password: str | None = None
+    # Where the compute API is (for volume-extended events and the detach-safety check);
+    # None means this node's own ``/compute/v2.1``.
+    compute_url: str | None = None
+
+    @property
+    def compute_endpoint(self) -> str:
+        return (self.compute_url or f"{self.public_url}/compute/v2.1").rstrip("/")
 
     def with_port(self, port: int) -> Settings:
         """Return a copy listening on ``port`` (the public URL follows it)."""
@@ -132,10 +140,12 @@ def load_settings(
     public_url = str(pick("PUBLIC_URL", server, "public_url", "")) or f"http://{host}:{port}"
     db_url = str(pick("DATABASE_URL", database, "url", "")) or f"sqlite:///{data_dir / 'firebrick.db'}"
     policy = str(pick("POLICY_FILE", volume, "policy_file", ""))
+    compute_url = str(pick("COMPUTE_URL", volume, "compute_url", "")) or None
     return Settings(
         host=host,
         port=port,
         public_url=public_url.rstrip("/"),
+        compute_url=compute_url,
         data_dir=data_dir,
         database_url=db_url,
         backends=_backends(raw.get("backends"), data_dir),

@@ -9,9 +9,13 @@ from pathlib import Path
 
 from firebrick.config import Settings
 from firebrick.db import IdentityRepository
-from firebrick.domain.identity import Account, bootstrap
+from firebrick.domain.identity import Account, bootstrap, ensure_account
 
-__all__ = ["prepare", "write_clouds_yaml"]
+__all__ = ["SERVICE_PROJECT", "SERVICE_USER", "ensure_service_account", "prepare", "write_clouds_yaml"]
+
+# The account the node acts as toward other services (Cinder's and Nova's service user);
+# its password is never used: the node mints its tokens itself.
+SERVICE_USER, SERVICE_PROJECT = "firebrick-service", "service"
 
 
 def prepare(settings: Settings, identity: IdentityRepository) -> bool:
@@ -23,6 +27,11 @@ def prepare(settings: Settings, identity: IdentityRepository) -> bool:
     bootstrap(identity, admin, demo)
     write_clouds_yaml(settings.data_dir / "clouds.yaml", settings.public_url, settings.region, admin, demo)
     return True
+
+
+def ensure_service_account(identity: IdentityRepository) -> None:
+    account = Account(SERVICE_USER, SERVICE_PROJECT, secrets.token_urlsafe(24), ("admin", "service"))
+    ensure_account(identity, account)
 
 
 def write_clouds_yaml(path: Path, public_url: str, region: str, admin: Account, demo: Account) -> None:

@@ -14,23 +14,26 @@ from firebrick.db import Database, Repositories, upgrade
 from firebrick.domain import recovery, volume_types
 from firebrick.domain.identity import IdentityService, TokenSigner
 from firebrick.domain.jobs import JobKind
-from firebrick.domain.ports import Pool, Ports
+from firebrick.domain.ports import ImagePorts, Pool, Ports
 from firebrick.domain.snapshot.create import CREATE_SNAPSHOT
 from firebrick.domain.snapshot.delete import DELETE_SNAPSHOT
 from firebrick.domain.volume.create import CREATE
 from firebrick.domain.volume.delete import DELETE
-from firebrick.domain.volume.extend import EXTEND
+from firebrick.domain.volume.extend import EXTEND, NOTIFY_EXTENDED
+from firebrick.domain.volume.retype import RETYPE
 from firebrick.domain.volume.revert import REVERT
-from firebrick.storage import DiskFormat, FakeBackend, FileBackend, StorageBackend
+from firebrick.domain.volume.unmanage import UNMANAGE
+from firebrick.domain.volume.upload_image import UPLOAD
+from firebrick.remote import ComputeClient
+from firebrick.storage import DiskFormat, FakeBackend, FileBackend, ImageStore, StorageBackend
 from firebrick.workers import Heartbeat, JobRunner
 
 __all__ = ["JOB_KINDS", "Node"]
 
 log = logging.getLogger(__name__)
 
-JOB_KINDS: dict[str, JobKind] = {
-    kind.name: kind for kind in (CREATE, DELETE, EXTEND, REVERT, CREATE_SNAPSHOT, DELETE_SNAPSHOT)
-}
+_VOLUME_KINDS = (CREATE, DELETE, EXTEND, NOTIFY_EXTENDED, REVERT, RETYPE, UNMANAGE, UPLOAD)
+JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (*_VOLUME_KINDS, CREATE_SNAPSHOT, DELETE_SNAPSHOT)}
 
 _DRIVERS: dict[str, Callable[[BackendSettings], StorageBackend]] = {
     "file": lambda b: FileBackend(b.path, b.capacity_gb, DiskFormat(b.format)),
@@ -52,11 +55,14 @@ class Node:
             quotas=self.repos.quotas,
             jobs=self.repos.jobs,
             messages=self.repos.messages,
+            attachments=self.repos.attachments,
+            compute=ComputeClient(settings.compute_endpoint, self._service_token),
             pools=self.pools,
             zone=settings.availability_zone,
             node=settings.hostname,
             quota_defaults=settings.quota,
             wake_worker=self._wake_worker,
+            images=ImagePorts(self.repos.images, ImageStore(settings.data_dir / "images")),
         )
         self.identity = IdentityService(
             self.repos.identity, TokenSigner(_token_key(settings.data_dir), settings.token_ttl)
@@ -70,6 +76,7 @@ class Node:
         upgrade(self.settings.database_url)
         if first_run.prepare(self.settings, self.repos.identity):
             log.warning("bootstrapped users admin and demo; credentials in %s", self.settings.data_dir / "clouds.yaml")
+        first_run.ensure_service_account(self.repos.identity)
         volume_types.ensure_default_type(self.ports)
         moved = recovery.recover(self.ports)
         if moved:
@@ -81,6 +88,9 @@ class Node:
         self.runner.stop()
         self.heartbeat.stop()
         self.db.dispose()
+
+    def _service_token(self) -> str:
+        return self.identity.local_token(first_run.SERVICE_USER, first_run.SERVICE_PROJECT)
 
     def _wake_worker(self) -> None:
         self.runner.wake()

@@ -8,9 +8,9 @@ time only: at run time the domain imports no SQL library.)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from firebrick.config import QuotaSettings
 from firebrick.errors import BackendError, InvalidInput
@@ -29,7 +29,17 @@ if TYPE_CHECKING:
     )
     from firebrick.storage.images import ImageStore
 
-__all__ = ["DiskFormat", "ImagePorts", "Pool", "Ports", "SnapshotSource", "StorageBackend", "Usage", "VolumeSource"]
+__all__ = [
+    "ComputeEvents",
+    "DiskFormat",
+    "ImagePorts",
+    "Pool",
+    "Ports",
+    "SnapshotSource",
+    "StorageBackend",
+    "Usage",
+    "VolumeSource",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,13 @@ class ImagePorts:
     files: ImageStore
 
 
+class ComputeEvents(Protocol):
+    """The compute service, as the block-storage side tells it about volume changes."""
+
+    def volume_extended(self, volume_id: str, server_ids: Sequence[str]) -> None:
+        """Raises BackendError when compute could not be told, or failed to act."""
+
+
 @dataclass(frozen=True)
 class Ports:
     volumes: VolumeRepository
@@ -69,6 +86,7 @@ class Ports:
     jobs: JobRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    compute: ComputeEvents
     pools: tuple[Pool, ...]
     zone: str
     node: str

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from firebrick.api._json import JSONResponse, empty, read_json
 from firebrick.api.errors import HttpFault
 from firebrick.api.validation import BOOLEAN, UUID, VOLUME_SIZE, Schema, as_bool
+from firebrick.api.volume._attach_actions import ATTACH_ACTIONS
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
 from firebrick.domain.model import Volume
 from firebrick.domain.volume import image_metadata, query
@@ -19,7 +20,10 @@ from firebrick.domain.volume.delete import request_delete
 from firebrick.domain.volume.extend import request_extend
 from firebrick.domain.volume.readonly import update_readonly_flag
 from firebrick.domain.volume.reset_status import request_reset_status
+from firebrick.domain.volume.retype import MIGRATION_POLICIES, request_retype
 from firebrick.domain.volume.revert import request_revert
+from firebrick.domain.volume.states import VolumeStatus
+from firebrick.domain.volume.unmanage import request_unmanage
 from firebrick.errors import NotFound
 
 __all__ = ["dispatch"]
@@ -41,6 +45,9 @@ _IMAGE_METADATA = _schema({"metadata": {"type": "object", "patternProperties": {
 _READONLY = _schema({"readonly": BOOLEAN}, ["readonly"])
 _IMAGE_KEY = _schema({"key": {"type": "string", "minLength": 1, "maxLength": 255}}, ["key"])
 _RESET = _schema({"status": _NULLABLE_TEXT, "attach_status": _NULLABLE_TEXT, "migration_status": _NULLABLE_TEXT}, [])
+# Cinder's schema lists no null in the enum (so rejects it); its API then reads null as "never", as here.
+_RETYPE = _schema({"new_type": {"type": "string"}, "migration_policy": {
+    "type": ["string", "null"], "enum": [*MIGRATION_POLICIES, None]}}, ["new_type"])  # fmt: skip
 
 
 def _volume(call: VolumeCall, volume_id: str) -> Volume:
@@ -51,8 +58,9 @@ def _volume(call: VolumeCall, volume_id: str) -> Volume:
 async def _extend(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _EXTEND.check(spec)
     volume = _volume(call, volume_id)
-    call.authorize("volume:extend", volume.project_id)
-    request_extend(call.ports, call.caller, volume.id, int(spec["new_size"]))
+    attached = call.at_least(42) and volume.status == VolumeStatus.IN_USE
+    call.authorize("volume:extend_attached_volume" if attached else "volume:extend", volume.project_id)
+    request_extend(call.ports, call.caller, volume.id, int(spec["new_size"]), attached=call.at_least(42))
     return empty(202)
 
 
@@ -121,11 +129,32 @@ async def _force_delete(call: VolumeCall, volume_id: str, _spec: Any) -> Respons
     return empty(202)
 
 
+async def _retype(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _RETYPE.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume:retype", volume.project_id)
+    multiattach_allowed = call.allowed("volume:multiattach", volume.project_id)
+    request_retype(
+        call.ports, call.caller, volume.id, spec["new_type"], spec.get("migration_policy"), multiattach_allowed
+    )
+    return empty(202)
+
+
+async def _unmanage(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+    volume = _volume(call, volume_id)
+    call.authorize("volume_extension:volume_unmanage", volume.project_id)
+    request_unmanage(call.ports, call.caller, volume.id)
+    return empty(202)
+
+
 _ACTIONS: dict[str, Action] = {
+    **ATTACH_ACTIONS,
     "os-extend": _extend,
     "os-set_bootable": _set_bootable,
     "os-reset_status": _reset_status,
     "os-force_delete": _force_delete,
+    "os-retype": _retype,
+    "os-unmanage": _unmanage,
     "revert": _revert,
     "os-set_image_metadata": _set_image_metadata,
     "os-unset_image_metadata": _unset_image_metadata,

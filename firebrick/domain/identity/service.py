@@ -48,6 +48,18 @@ class IdentityService:
         project = self._project_for(user, scope)
         return self._signer.issue(user.id, project.id, ("password",))
 
+    def local_token(self, user_name: str, project_name: str) -> str:
+        """A token for one of this node's own accounts, minted without its password: how the
+        node authenticates as its service user to the services it calls.
+
+        Raises NotAuthenticated when the account or its project is missing or disabled."""
+        user = self._repo.user(name=user_name)
+        if user is None or not user.enabled:
+            raise NotAuthenticated(_DENIED)
+        project = self._project_for(user, ProjectScope(name=project_name))
+        token, _claims = self._signer.issue(user.id, project.id, ("password",))
+        return token
+
     def token_login(self, token: str, scope: ProjectScope | None) -> tuple[str, TokenClaims]:
         """Re-scope an existing token; the new one expires with the old. Raises NotAuthenticated."""
         claims = self._signer.verify(token)

@@ -8,8 +8,12 @@ lands. ``run_extend`` grows the backend object, then records the new size and
 the original status; a backend failure ends in ``error_extending`` with a user
 message, and the size stays as it was.
 
-Attached volumes (microversion 3.42, ``in-use``) extend through the compute
-side, which this module will drive once servers exist.
+An attached volume (``in-use``, microversion 3.42) grows the same way; then,
+in the same transaction that records the new size, a second job is queued that
+sends the compute API a ``volume-extended`` event per attached server, so the
+running guest resizes its disk. The size is committed before the event, because
+compute reads it back from this API. A failed event cannot undo a grown file:
+as in Cinder, it becomes a user message and the volume stays ``in-use``.
 """
 
 from __future__ import annotations
@@ -19,21 +23,23 @@ from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Job, Volume
 from firebrick.domain.ports import Ports
 from firebrick.domain.volume._lookup import visible_volume
-from firebrick.domain.volume.states import VolumeStatus
+from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, InvalidState
 
-__all__ = ["EXTEND", "request_extend"]
+__all__ = ["EXTEND", "NOTIFY_EXTENDED", "request_extend"]
 
 _MIN_SIZE_SPEC, _MAX_SIZE_SPEC = "provisioning:min_vol_size", "provisioning:max_vol_size"
+_EXTENDABLE = frozenset({VolumeStatus.AVAILABLE})
+_EXTENDABLE_ATTACHED = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
 
 
-def request_extend(ports: Ports, caller: Caller, volume_id: str, new_size: int) -> None:
-    """Start growing a detached volume to ``new_size`` GiB.
+def request_extend(ports: Ports, caller: Caller, volume_id: str, new_size: int, attached: bool = False) -> None:
+    """Start growing a volume to ``new_size`` GiB; ``attached`` also allows an ``in-use`` one.
 
     Raises:
         NotFound: the caller cannot see the volume.
         InvalidInput: the new size is not larger, or outside the type's size limits.
-        InvalidState: the volume is not available.
+        InvalidState: the volume is not available (or in-use, when ``attached``).
         QuotaExceeded: the growth would take the project over a quota (nothing changes).
     """
     volume = visible_volume(ports, caller, volume_id)
@@ -46,17 +52,19 @@ def request_extend(ports: Ports, caller: Caller, volume_id: str, new_size: int) 
     type_name = volume.volume_type_name or ""
     limits = quota.limits_for(ports.quota_defaults, ports.quotas.overrides(volume.project_id), [type_name])
     delta = quota.Delta(volume.volume_type_id, type_name, gigabytes=new_size - volume.size, volume_size=new_size)
-    job = new_job(ports, EXTEND, volume.id, new_size=new_size, previous_status=VolumeStatus.AVAILABLE.value)
-    moved = ports.volumes.transition(
-        volume.id, {VolumeStatus.AVAILABLE}, VolumeStatus.EXTENDING,
+    expected = _EXTENDABLE_ATTACHED if attached else _EXTENDABLE
+    job = new_job(ports, EXTEND, volume.id, new_size=new_size, previous_status=volume.status)
+    moved = volume.status in expected and ports.volumes.transition(
+        volume.id, {volume.status}, VolumeStatus.EXTENDING,
         job=job, admit=quota.admission(limits, delta), resize_target=new_size,
     )  # fmt: skip
     if not moved:
         current = ports.volumes.get(volume.id)
         status = current.status if current else volume.status
+        wanted = "('available', 'in-use')" if attached else "'available'"
         raise InvalidState(
-            "Volume", volume.id, status, {VolumeStatus.AVAILABLE},
-            message=f"Invalid volume: Volume {volume.id} status must be '{{'status': 'available'}}' "
+            "Volume", volume.id, status, expected,
+            message=f"Invalid volume: Volume {volume.id} status must be '{{'status': {wanted}}}' "
             f"to extend, currently {status}.",
         )  # fmt: skip
     ports.wake_worker()
@@ -84,10 +92,18 @@ def run_extend(ports: Ports, job: Job) -> None:
     except BackendError as error:
         give_up_extend(ports, job, str(error))
         return
+    servers = _attached_servers(volume)
+    notify = new_job(ports, NOTIFY_EXTENDED, volume.id, servers=servers) if servers else None
     ports.volumes.transition(
         volume.id, {VolumeStatus.EXTENDING}, job.payload["previous_status"],
-        done_job=job.id, size=new_size, resize_target=None,
+        job=notify, done_job=job.id, size=new_size, resize_target=None,
     )  # fmt: skip
+
+
+def _attached_servers(volume: Volume) -> list[str]:
+    # Only servers get the event: a volume attached to a bare host has no guest to resize (bug #2000724).
+    attached = (a for a in volume.attachments if a.attach_status == AttachStatus.ATTACHED and a.instance_uuid)
+    return list(dict.fromkeys(a.instance_uuid for a in attached if a.instance_uuid))
 
 
 def give_up_extend(ports: Ports, job: Job, reason: str) -> None:
@@ -97,4 +113,22 @@ def give_up_extend(ports: Ports, job: Job, reason: str) -> None:
     fail(ports, ports.volumes, job.resource_id, expected, error, event, reason, job, resize_target=None)
 
 
+def run_notify_extended(ports: Ports, job: Job) -> None:
+    """Worker step: tell compute; a failure is the project's message, never a status change."""
+    try:
+        ports.compute.volume_extended(job.resource_id, job.payload["servers"])
+    except BackendError as error:
+        give_up_notify_extended(ports, job, str(error))
+        return
+    ports.jobs.finish(job.id)
+
+
+def give_up_notify_extended(ports: Ports, job: Job, reason: str) -> None:
+    volume = ports.volumes.get(job.resource_id)
+    if volume is not None:
+        ports.messages.add(messages.new_message(volume.project_id, messages.Event.EXTEND_VOLUME, volume.id, reason))
+    ports.jobs.finish(job.id)
+
+
 EXTEND = JobKind("volume.extend", run_extend, give_up_extend)
+NOTIFY_EXTENDED = JobKind("volume.notify_extended", run_notify_extended, give_up_notify_extended)
