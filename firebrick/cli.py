@@ -1,4 +1,4 @@
-"""The ``firebrick`` command: serve, db upgrade, bootstrap."""
+"""The ``firebrick`` command: serve, db upgrade, bootstrap, account."""
 
 from __future__ import annotations
 
@@ -10,8 +10,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from firebrick.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from firebrick.db import IdentityRepository
 
 __all__ = ["main"]
 
@@ -30,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("bootstrap", help="create the admin and demo accounts and clouds.yaml if missing")
+    account = sub.add_parser("account", help="make sure a user exists with roles in a project (both made if missing)")
+    account.add_argument("--user", required=True)
+    account.add_argument("--project", required=True)
+    account.add_argument("--password", required=True, help="used only when the user is created")
+    account.add_argument("--role", action="append", required=True, help="repeat for several roles")
     return parser
 
 
@@ -48,18 +57,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings, args.access_log)
     from firebrick.db import Database, IdentityRepository, upgrade
-    from firebrick.first_run import prepare
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    if args.command == "bootstrap":
+    if args.command in ("bootstrap", "account"):
         db = Database(settings.database_url)
         try:
-            made = prepare(settings, IdentityRepository(db))
+            _identity_command(args, settings, IdentityRepository(db))
         finally:
             db.dispose()  # close the pooled connections; a PostgreSQL one would otherwise leak
-        print(f"{'bootstrapped' if made else 'already bootstrapped'}; clouds.yaml: {settings.data_dir / 'clouds.yaml'}")
     return 0
+
+
+def _identity_command(args: argparse.Namespace, settings: Settings, identity: IdentityRepository) -> None:
+    from firebrick.domain.identity import Account, ensure_account
+    from firebrick.first_run import prepare
+
+    if args.command == "bootstrap":
+        made = prepare(settings, identity)
+        print(f"{'bootstrapped' if made else 'already bootstrapped'}; clouds.yaml: {settings.data_dir / 'clouds.yaml'}")
+        return
+    user = ensure_account(identity, Account(args.user, args.project, args.password, tuple(args.role)))
+    print(f"user {user.name} ({user.id}) has {', '.join(args.role)} in project {args.project}")
 
 
 def _serve(settings: Settings, access_log: bool) -> int:

@@ -30,6 +30,7 @@ _ENV_SETTINGS = (
     "FIREBRICK_DATA_DIR",
     "FIREBRICK_DATABASE_URL",
     "FIREBRICK_POLICY_FILE",
+    "FIREBRICK_COMPUTE_URL",
     "FIREBRICK_ADMIN_PASSWORD",
     "FIREBRICK_DEMO_PASSWORD",
 )
@@ -187,6 +188,27 @@ def test_bootstrap_without_passwords_makes_strong_ones_that_work(
     assert len(admin_password) >= 16 and len(demo_password) >= 16 and admin_password != demo_password
     assert verify_password(admin_password, data_dir.stored_hash("admin"))
     assert verify_password(demo_password, data_dir.stored_hash("demo"))
+
+
+def test_account_adds_a_user_with_roles_and_is_idempotent(
+    data_dir: DataDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data-dir", str(data_dir.path), "account", "--user", "tempest-admin", "--project", "tempest"]
+    assert main([*args, "--password", "secret", "--role", "admin", "--role", "service"]) == 0
+    assert capsys.readouterr().out.startswith("user tempest-admin (")
+    first_hash = data_dir.stored_hash("tempest-admin")
+    assert verify_password("secret", first_hash)
+    # Again, with another password: the roles are ensured, the password is left alone.
+    assert main([*args, "--password", "changed", "--role", "member"]) == 0
+    assert data_dir.stored_hash("tempest-admin") == first_hash
+    db = Database(data_dir.url)
+    try:
+        identity = IdentityRepository(db)
+        user, project = identity.user(name="tempest-admin"), identity.project(name="tempest")
+        assert user is not None and project is not None
+        assert set(identity.role_names(user.id, project.id)) == {"admin", "service", "member"}
+    finally:
+        db.dispose()
 
 
 # --- serve ---------------------------------------------------------------------------------------
