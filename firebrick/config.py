@@ -24,6 +24,11 @@ The TOML file may hold any of these (all optional; defaults shown)::
     heartbeat_interval = 10
     policy_file = ""           # an operator's policy.yaml, as for Cinder
     compute_url = ""           # the compute API; defaults to public_url/compute/v2.1
+    extend_confirm_timeout = 120  # seconds an attached extend waits for the guest; 0: no waiting
+
+    [compute]
+    hypervisor = "qemu"        # or "fake": no guests, for tests
+    volume_url = ""            # the block-storage API; defaults to public_url/volume/v3
 
     [quota]                    # Cinder's defaults
     volumes = 10
@@ -40,7 +45,8 @@ The TOML file may hold any of these (all optional; defaults shown)::
 
 Environment variables override the file: ``FIREBRICK_HOST``, ``FIREBRICK_PORT``,
 ``FIREBRICK_PUBLIC_URL``, ``FIREBRICK_DATA_DIR``, ``FIREBRICK_DATABASE_URL``,
-``FIREBRICK_POLICY_FILE``, ``FIREBRICK_COMPUTE_URL``, ``FIREBRICK_ADMIN_PASSWORD``, ``FIREBRICK_DEMO_PASSWORD``.
+``FIREBRICK_POLICY_FILE``, ``FIREBRICK_COMPUTE_URL``, ``FIREBRICK_VOLUME_URL``, ``FIREBRICK_HYPERVISOR``,
+``FIREBRICK_ADMIN_PASSWORD``, ``FIREBRICK_DEMO_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -101,10 +107,20 @@ class Settings:
     # Where the compute API is (for volume-extended events and the detach-safety check);
     # None means this node's own ``/compute/v2.1``.
     compute_url: str | None = None
+    # Where the block-storage API is, for the compute side; None means this node's own.
+    volume_url: str | None = None
+    # The compute side's hypervisor: "qemu" (real guests) or "fake" (in memory, for tests).
+    hypervisor: str = "qemu"
+    # An attached extend waits this long for the guest to confirm the new size; 0: no waiting (OpenStack's way).
+    extend_confirm_timeout: int = 120
 
     @property
     def compute_endpoint(self) -> str:
         return (self.compute_url or f"{self.public_url}/compute/v2.1").rstrip("/")
+
+    @property
+    def volume_endpoint(self) -> str:
+        return (self.volume_url or f"{self.public_url}/volume/v3").rstrip("/")
 
     def with_port(self, port: int) -> Settings:
         """Return a copy listening on ``port`` (the public URL follows it)."""
@@ -141,11 +157,18 @@ def load_settings(
     db_url = str(pick("DATABASE_URL", database, "url", "")) or f"sqlite:///{data_dir / 'firebrick.db'}"
     policy = str(pick("POLICY_FILE", volume, "policy_file", ""))
     compute_url = str(pick("COMPUTE_URL", volume, "compute_url", "")) or None
+    compute = raw.get("compute", {})
+    volume_url = str(pick("VOLUME_URL", compute, "volume_url", "")) or None
+    hypervisor = str(pick("HYPERVISOR", compute, "hypervisor", "qemu"))
+    if hypervisor not in ("qemu", "fake"):
+        raise InvalidInput(f"setting hypervisor must be qemu or fake, not {hypervisor!r}")
     return Settings(
         host=host,
         port=port,
         public_url=public_url.rstrip("/"),
         compute_url=compute_url,
+        volume_url=volume_url,
+        hypervisor=hypervisor,
         data_dir=data_dir,
         database_url=db_url,
         backends=_backends(raw.get("backends"), data_dir),
@@ -155,6 +178,7 @@ def load_settings(
         service_down_time=_as_int("service_down_time", volume.get("service_down_time", 60)),
         heartbeat_interval=_as_int("heartbeat_interval", volume.get("heartbeat_interval", 10)),
         policy_file=Path(policy) if policy else None,
+        extend_confirm_timeout=_as_int("extend_confirm_timeout", volume.get("extend_confirm_timeout", 120)),
         quota=QuotaSettings(**{k: _as_int(k, v) for k, v in raw.get("quota", {}).items()}),
         admin_password=env.get("FIREBRICK_ADMIN_PASSWORD"),
         demo_password=env.get("FIREBRICK_DEMO_PASSWORD"),

@@ -1,6 +1,13 @@
-"""Who is calling: the token in ``X-Auth-Token``, validated by the identity service."""
+"""Who is calling: the token in ``X-Auth-Token``, validated by the identity service.
+
+A service acting for a user (the compute side calling the block-storage side)
+sends the user's token and its own in ``X-Service-Token``, as keystonemiddleware
+expects; the service token's roles become the caller's ``service_roles``.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from starlette.requests import Request
 
@@ -17,4 +24,8 @@ def authenticate(request: Request, identity: IdentityService) -> Caller:
     if not token:
         raise NotAuthenticated("The request you have made requires authentication.")
     caller, _ = identity.validate(token)
+    service_token = request.headers.get("x-service-token")
+    if service_token:
+        service, _ = identity.validate(service_token)
+        caller = replace(caller, service_roles=service.roles)
     return caller

@@ -7,5 +7,6 @@ real OpenStack service.
 from __future__ import annotations
 
 from firebrick.remote.compute import ComputeClient
+from firebrick.remote.volume import RemoteVolume, VolumeClient
 
-__all__ = ["ComputeClient"]
+__all__ = ["ComputeClient", "RemoteVolume", "VolumeClient"]

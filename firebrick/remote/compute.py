@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 
 from firebrick.errors import BackendError
+from firebrick.remote._http import call
 
 __all__ = ["ComputeClient"]
 
@@ -17,7 +15,7 @@ log = logging.getLogger(__name__)
 
 # volume-extended needs compute microversion 2.51.
 _VERSION = "2.51"
-_TIMEOUT = 30.0
+_FAILED = "Compute service failed to extend volume."
 
 
 class ComputeClient:
@@ -34,26 +32,17 @@ class ComputeClient:
             BackendError: compute is unreachable, refused the request, or failed an event.
         """
         events = [{"name": "volume-extended", "server_uuid": sid, "tag": volume_id} for sid in server_ids]
-        request = urllib.request.Request(
-            f"{self._endpoint}/os-server-external-events",
-            data=json.dumps({"events": events}).encode(),
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "X-Auth-Token": self._token(),
-                "OpenStack-API-Version": f"compute {_VERSION}",
-                "X-OpenStack-Nova-API-Version": _VERSION,
-            },
-        )
+        headers = {
+            "X-Auth-Token": self._token(),
+            "OpenStack-API-Version": f"compute {_VERSION}",
+            "X-OpenStack-Nova-API-Version": _VERSION,
+        }
         try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:  # noqa: S310 (URL from settings)
-                body = json.loads(response.read() or b"{}")
-                status = response.status
-        except (urllib.error.URLError, OSError, ValueError) as error:
+            reply = call("POST", f"{self._endpoint}/os-server-external-events", headers, {"events": events})
+        except OSError as error:
             log.warning("volume-extended for %s not delivered: %s", volume_id, error)
-            raise BackendError("Compute service failed to extend volume.") from error
-        failed = [e for e in body.get("events", []) if e.get("code", 200) != 200]
-        if status != 200 or failed:
-            log.warning("volume-extended for %s refused: %s %s", volume_id, status, body)
-            raise BackendError("Compute service failed to extend volume.")
+            raise BackendError(_FAILED) from error
+        answered = reply.body.get("events", []) if isinstance(reply.body, dict) else []
+        if reply.status != 200 or any(event.get("code", 200) != 200 for event in answered):
+            log.warning("volume-extended for %s refused: %s %s", volume_id, reply.status, reply.body)
+            raise BackendError(_FAILED)

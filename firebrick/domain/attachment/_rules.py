@@ -38,7 +38,8 @@ def check_removable(ports: Ports, caller: Caller, volume: Volume, attachment_id:
 
     A user must not pull a disk from under a running server: an attachment that a
     compute host connected (it has an instance and connection info) is removed only
-    by the compute service itself, which holds the ``service`` role. Legacy
+    by the compute service itself, which holds the ``service`` role (in its own token,
+    or in the service token it sends along with a user's). Legacy
     attachments (os-attach records no connection) and bare reservations may go.
 
     Returns None when the volume has no attachments.
@@ -48,10 +49,11 @@ def check_removable(ports: Ports, caller: Caller, volume: Volume, attachment_id:
         InvalidInput: the attachment belongs to another volume.
         Conflict: a compute host uses it, or no id was given and there are several.
     """
+    as_service = SERVICE_ROLE in caller.roles or SERVICE_ROLE in caller.service_roles
     if attachment_id is None:
         if not volume.attachments:
             return None
-        if len(volume.attachments) > 1 and SERVICE_ROLE not in caller.roles:
+        if len(volume.attachments) > 1 and not as_service:
             raise Conflict(_nova_uses(volume.attachments[0]))
         chosen = volume.attachments[0]
     else:
@@ -61,7 +63,7 @@ def check_removable(ports: Ports, caller: Caller, volume: Volume, attachment_id:
         if found.volume_id != volume.id:
             raise InvalidInput("Invalid volume: Mismatched volume and attachment")
         chosen = found
-    if SERVICE_ROLE in caller.roles or not chosen.instance_uuid or not chosen.connection_info:
+    if as_service or not chosen.instance_uuid or not chosen.connection_info:
         return chosen
     raise Conflict(_nova_uses(chosen))
 

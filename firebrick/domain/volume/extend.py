@@ -12,11 +12,22 @@ An attached volume (``in-use``, microversion 3.42) grows the same way; then,
 in the same transaction that records the new size, a second job is queued that
 sends the compute API a ``volume-extended`` event per attached server, so the
 running guest resizes its disk. The size is committed before the event, because
-compute reads it back from this API. A failed event cannot undo a grown file:
-as in Cinder, it becomes a user message and the volume stays ``in-use``.
+compute reads it back from this API.
+
+What happens next depends on ``Ports.extend_confirm_timeout``:
+
+- ``None`` (OpenStack's behaviour): the volume is back ``in-use`` at once; a
+  failed event cannot undo a grown file, so it becomes a user message.
+- a number of seconds (the default): the volume stays ``extending`` until the
+  compute side reports, through ``os-extend_volume_completion`` (3.71), that
+  the guest sees the new size; then it is ``in-use``. A failed event, a reported
+  failure, or no report in time gives ``error_extending`` with the old size and
+  a user message.
 """
 
 from __future__ import annotations
+
+import time
 
 from firebrick.domain import messages, quota
 from firebrick.domain.jobs import JobKind, fail, new_job
@@ -26,10 +37,11 @@ from firebrick.domain.volume._lookup import visible_volume
 from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, InvalidState
 
-__all__ = ["EXTEND", "NOTIFY_EXTENDED", "request_extend"]
+__all__ = ["CONFIRM_EXTENDED", "EXTEND", "NOTIFY_EXTENDED", "complete_extend", "request_extend"]
 
 _MIN_SIZE_SPEC, _MAX_SIZE_SPEC = "provisioning:min_vol_size", "provisioning:max_vol_size"
 _EXTENDABLE = frozenset({VolumeStatus.AVAILABLE})
+_CONFIRM_POLL_SECONDS = 0.05
 _EXTENDABLE_ATTACHED = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
 
 
@@ -93,6 +105,14 @@ def run_extend(ports: Ports, job: Job) -> None:
         give_up_extend(ports, job, str(error))
         return
     servers = _attached_servers(volume)
+    if servers and ports.extend_confirm_timeout is not None:
+        deadline = time.time() + ports.extend_confirm_timeout
+        confirm = new_job(ports, CONFIRM_EXTENDED, volume.id, servers=servers, old_size=volume.size, deadline=deadline)
+        ports.volumes.transition(
+            volume.id, {VolumeStatus.EXTENDING}, VolumeStatus.EXTENDING, job=confirm, done_job=job.id,
+            size=new_size, previous_status=job.payload["previous_status"],
+        )  # fmt: skip
+        return
     notify = new_job(ports, NOTIFY_EXTENDED, volume.id, servers=servers) if servers else None
     ports.volumes.transition(
         volume.id, {VolumeStatus.EXTENDING}, job.payload["previous_status"],
@@ -130,5 +150,58 @@ def give_up_notify_extended(ports: Ports, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
+def run_confirm_extended(ports: Ports, job: Job) -> None:
+    """Worker step: tell compute, then wait for its completion (or the deadline)."""
+    volume = ports.volumes.get(job.resource_id)
+    if volume is None or volume.status != VolumeStatus.EXTENDING:
+        ports.jobs.finish(job.id)
+        return
+    try:
+        ports.compute.volume_extended(job.resource_id, job.payload["servers"])
+    except BackendError as error:
+        give_up_confirm_extended(ports, job, str(error))
+        return
+    while time.time() < float(job.payload["deadline"]):
+        current = ports.volumes.get(job.resource_id)
+        if current is None or current.status != VolumeStatus.EXTENDING:
+            ports.jobs.finish(job.id)
+            return
+        time.sleep(_CONFIRM_POLL_SECONDS)
+    give_up_confirm_extended(ports, job, "The guest did not confirm the new size in time.")
+
+
+def give_up_confirm_extended(ports: Ports, job: Job, reason: str) -> None:
+    """Compensation: ``error_extending`` with the size the volume had before (the file stays grown)."""
+    expected, event = {VolumeStatus.EXTENDING}, messages.Event.EXTEND_VOLUME
+    error, old_size = VolumeStatus.ERROR_EXTENDING, int(job.payload["old_size"])
+    fail(ports, ports.volumes, job.resource_id, expected, error, event, reason, job,
+         size=old_size, resize_target=None, previous_status=None)  # fmt: skip
+
+
+def complete_extend(ports: Ports, caller: Caller, volume_id: str, error: bool) -> None:
+    """The compute side's report on an attached extend (``os-extend_volume_completion``).
+
+    Raises:
+        NotFound: the caller cannot see the volume.
+        InvalidState: the volume is not extending.
+    """
+    volume = visible_volume(ports, caller, volume_id)
+    pending = [j for j in ports.jobs.for_resource(volume.id) if j.kind == CONFIRM_EXTENDED.name]
+    if volume.status != VolumeStatus.EXTENDING or not pending:
+        raise InvalidState(
+            "Volume", volume.id, volume.status, {VolumeStatus.EXTENDING},
+            message=f"Invalid volume: Volume {volume.id} is not waiting for an extend to complete "
+            f"(status {volume.status}).",
+        )  # fmt: skip
+    if error:
+        give_up_confirm_extended(ports, pending[0], "Compute service failed to extend volume.")
+        return
+    back = volume.previous_status or VolumeStatus.IN_USE
+    ports.volumes.transition(
+        volume.id, {VolumeStatus.EXTENDING}, back, done_job=pending[0].id, resize_target=None, previous_status=None
+    )
+
+
 EXTEND = JobKind("volume.extend", run_extend, give_up_extend)
+CONFIRM_EXTENDED = JobKind("volume.confirm_extended", run_confirm_extended, give_up_confirm_extended)
 NOTIFY_EXTENDED = JobKind("volume.notify_extended", run_notify_extended, give_up_notify_extended)

@@ -2,7 +2,10 @@
 
 A small HTTP server stands in for the compute API here (the compute side's own
 tests drive a real guest); it records what firebrick sends, exactly as Nova
-would receive it.
+would receive it, and, when told to, reports back through
+``os-extend_volume_completion`` as the compute side does once the guest
+confirmed the size. ``node`` runs OpenStack's way (no waiting for the guest);
+``confirming_node`` waits for that report.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.api.volume._helpers import create_volume, fault, file_backend
@@ -29,6 +33,17 @@ class FakeCompute:
     url: str
     answer: int = 200
     received: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    # Where to report an extend (firebrick's volume API), and whether the guest "failed"; None: never report.
+    report_to: str | None = None
+    report_error: bool | None = None
+
+    def report(self, token: str, volume_id: str) -> None:
+        if self.report_to is None or self.report_error is None:
+            return
+        headers = {"X-Auth-Token": token, "OpenStack-API-Version": "volume 3.71"}
+        body = {"os-extend_volume_completion": {"error": self.report_error}}
+        reply = httpx.post(f"{self.report_to}/volumes/{volume_id}/action", json=body, headers=headers)
+        assert reply.status_code == 202, reply.text
 
     def wait_events(self, count: int, timeout: float = 10.0) -> list[tuple[dict[str, str], dict[str, Any]]]:
         deadline = time.monotonic() + timeout
@@ -53,6 +68,9 @@ def compute() -> Iterator[FakeCompute]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+            if state.answer == 200:
+                for event in body["events"]:
+                    state.report(self.headers["X-Auth-Token"], event["tag"])
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -68,7 +86,14 @@ def compute() -> Iterator[FakeCompute]:
 
 @pytest.fixture
 def node(server_factory: Callable[..., RunningServer], compute: FakeCompute) -> RunningServer:
-    return server_factory(compute_url=compute.url)
+    return server_factory(compute_url=compute.url, extend_confirm_timeout=0)
+
+
+@pytest.fixture
+def confirming_node(server_factory: Callable[..., RunningServer], compute: FakeCompute) -> RunningServer:
+    running = server_factory(compute_url=compute.url, extend_confirm_timeout=3)
+    compute.report_to = f"{running.url}/volume/v3"
+    return running
 
 
 @pytest.fixture
@@ -166,3 +191,74 @@ def test_extending_an_attached_volume_is_its_own_policy_rule(node: RunningServer
     assert _wait_size(demo, volume["id"], 2)["status"] == "in-use"
     admin.http.close()
     (node.settings.data_dir / "policy.yaml").unlink()
+
+
+def _attached_volume(client: ApiClient) -> str:
+    volume = create_volume(client)
+    body = {"os-attach": {"mountpoint": "/dev/vdb", "instance_uuid": str(uuid.uuid4())}}
+    assert _act(client, volume["id"], body).status_code == 202
+    return str(volume["id"])
+
+
+def _status_and_size(client: ApiClient, volume_id: str) -> tuple[str, int]:
+    volume = client.volume("GET", f"/volumes/{volume_id}").json()["volume"]
+    return volume["status"], volume["size"]
+
+
+def _wait_settled(client: ApiClient, volume_id: str) -> tuple[str, int]:
+    deadline = time.monotonic() + 20
+    while (found := _status_and_size(client, volume_id))[0] == "extending":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return found
+
+
+def test_a_confirmed_extend_stays_extending_until_compute_reports(
+    confirming_node: RunningServer, compute: FakeCompute
+) -> None:
+    demo = api_client(confirming_node, "demo", DEMO_PASSWORD, "demo")
+    compute.report_error = False
+    volume_id = _attached_volume(demo)
+    assert _act(demo, volume_id, {"os-extend": {"new_size": 2}}, version="3.42").status_code == 202
+    assert _wait_settled(demo, volume_id) == ("in-use", 2)
+    assert len(compute.wait_events(1)) == 1
+    demo.http.close()
+
+
+def test_a_reported_failure_gives_error_extending_with_the_old_size(
+    confirming_node: RunningServer, compute: FakeCompute
+) -> None:
+    demo = api_client(confirming_node, "demo", DEMO_PASSWORD, "demo")
+    compute.report_error = True
+    volume_id = _attached_volume(demo)
+    assert _act(demo, volume_id, {"os-extend": {"new_size": 2}}, version="3.42").status_code == 202
+    assert _wait_settled(demo, volume_id) == ("error_extending", 1)
+    [message] = demo.volume("GET", f"/messages?resource_uuid={volume_id}", version="3.3").json()["messages"]
+    assert message["user_message"] == "extend volume: Compute service failed to extend volume."
+    demo.http.close()
+
+
+def test_no_report_in_time_gives_error_extending(confirming_node: RunningServer, compute: FakeCompute) -> None:
+    demo = api_client(confirming_node, "demo", DEMO_PASSWORD, "demo")
+    volume_id = _attached_volume(demo)  # report_error None: compute accepts the event and never reports
+    assert _act(demo, volume_id, {"os-extend": {"new_size": 2}}, version="3.42").status_code == 202
+    assert _wait_settled(demo, volume_id) == ("error_extending", 1)
+    [message] = demo.volume("GET", f"/messages?resource_uuid={volume_id}", version="3.3").json()["messages"]
+    assert message["user_message"] == "extend volume: The guest did not confirm the new size in time."
+    demo.http.close()
+
+
+def test_completion_is_3_71_admin_only_and_needs_a_waiting_extend(
+    confirming_node: RunningServer, compute: FakeCompute
+) -> None:
+    demo = api_client(confirming_node, "demo", DEMO_PASSWORD, "demo")
+    admin = api_client(confirming_node, "admin", ADMIN_PASSWORD, "admin")
+    volume_id = _attached_volume(demo)
+    body = {"os-extend_volume_completion": {"error": False}}
+    fault(_act(admin, volume_id, body, version="3.70"), 404)
+    fault(_act(demo, volume_id, body, version="3.71"), 403)
+    fault(_act(admin, volume_id, body, version="3.71"), 400)  # nothing is waiting
+    fault(_act(admin, volume_id, {"os-extend_volume_completion": {"error": "maybe"}}, version="3.71"), 400)
+    assert _status_and_size(demo, volume_id) == ("in-use", 1)
+    demo.http.close()
+    admin.http.close()
