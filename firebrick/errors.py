@@ -13,8 +13,12 @@ HTTP codes::
     ├── QuotaExceeded             a project would go over a quota
     ├── NotAuthenticated          no valid token
     ├── Forbidden                 policy refuses the caller
+    │   └── NotPermitted          the resource refuses it, whoever asks (a protected image)
     └── BackendError              a driver failed (the message is user-safe)
-        └── StorageError          qemu-img or the file system failed
+        ├── StorageError          qemu-img or the file system failed
+        └── VirtError             the hypervisor (QEMU, QMP) failed
+            ├── DetachTimeout     the guest never released a disk
+            └── GuestTimeout      the guest did not report in time (boot, a disk change)
 """
 
 from __future__ import annotations
@@ -24,15 +28,19 @@ from collections.abc import Iterable
 __all__ = [
     "BackendError",
     "Conflict",
+    "DetachTimeout",
     "FirebrickError",
     "Forbidden",
+    "GuestTimeout",
     "Invalid",
     "InvalidInput",
     "InvalidState",
     "NotAuthenticated",
     "NotFound",
+    "NotPermitted",
     "QuotaExceeded",
     "StorageError",
+    "VirtError",
 ]
 
 
@@ -111,6 +119,15 @@ class Forbidden(FirebrickError):
         self.rule = rule
 
 
+class NotPermitted(Forbidden):
+    """The resource itself refuses the action, whoever asks: a protected image cannot be
+    deleted, a read-only attribute cannot change (Glance answers these with 403)."""
+
+    def __init__(self, message: str) -> None:
+        FirebrickError.__init__(self, message)
+        self.rule = ""
+
+
 class BackendError(FirebrickError):
     """A driver failed; the message is safe to show to users."""
 
@@ -133,3 +150,38 @@ class StorageError(BackendError):
         self.command = command
         self.returncode = returncode
         self.stderr = stderr
+
+
+class VirtError(BackendError):
+    """The hypervisor failed: QEMU did not start, or a QMP command was refused.
+
+    ``server_id`` names the guest when there is one; ``error_class`` is QMP's error class
+    (``GenericError``, ``DeviceNotFound`` …) when QEMU refused a command.
+    """
+
+    def __init__(self, message: str, server_id: str | None = None, error_class: str | None = None) -> None:
+        super().__init__(message)
+        self.server_id = server_id
+        self.error_class = error_class
+
+
+class DetachTimeout(VirtError):
+    """The guest did not release a disk (no ``DEVICE_DELETED``) within ``timeout`` seconds.
+
+    The disk stays attached, and its image open, until a later detach succeeds or the
+    server stops.
+    """
+
+    def __init__(self, server_id: str, serial: str, timeout: float) -> None:
+        super().__init__(f"server {server_id} did not release disk {serial} within {timeout:g} s", server_id)
+        self.serial = serial
+        self.timeout = timeout
+
+
+class GuestTimeout(VirtError):
+    """The guest did not report what was waited for (``GUEST-READY``, a disk's size) in time."""
+
+    def __init__(self, server_id: str, waited_for: str, timeout: float) -> None:
+        super().__init__(f"server {server_id}: no {waited_for} from the guest within {timeout:g} s", server_id)
+        self.waited_for = waited_for
+        self.timeout = timeout

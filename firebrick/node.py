@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from firebrick import first_run
 from firebrick.api.policy import Authorizer
 from firebrick.config import BackendSettings, Settings
 from firebrick.db import Database, Repositories, upgrade
 from firebrick.domain import recovery, volume_types
+from firebrick.domain.compute.attach import ATTACH
+from firebrick.domain.compute.create import BUILD
+from firebrick.domain.compute.delete import DELETE_SERVER
+from firebrick.domain.compute.detach import DETACH
+from firebrick.domain.compute.events import EXTEND_VOLUME
+from firebrick.domain.compute.flavors import ensure_default_flavors
+from firebrick.domain.compute.jobs import bind
+from firebrick.domain.compute.ports import ComputePorts
+from firebrick.domain.compute.power import POWER
+from firebrick.domain.compute.recovery import recover_servers
+from firebrick.domain.compute.shelve import SHELVE, UNSHELVE
+from firebrick.domain.compute.update import SWAP
 from firebrick.domain.identity import IdentityService, TokenSigner
 from firebrick.domain.jobs import JobKind
 from firebrick.domain.ports import ImagePorts, Pool, Ports
@@ -19,21 +33,24 @@ from firebrick.domain.snapshot.create import CREATE_SNAPSHOT
 from firebrick.domain.snapshot.delete import DELETE_SNAPSHOT
 from firebrick.domain.volume.create import CREATE
 from firebrick.domain.volume.delete import DELETE
-from firebrick.domain.volume.extend import EXTEND, NOTIFY_EXTENDED
+from firebrick.domain.volume.extend import CONFIRM_EXTENDED, EXTEND, NOTIFY_EXTENDED
 from firebrick.domain.volume.retype import RETYPE
 from firebrick.domain.volume.revert import REVERT
 from firebrick.domain.volume.unmanage import UNMANAGE
 from firebrick.domain.volume.upload_image import UPLOAD
-from firebrick.remote import ComputeClient
+from firebrick.remote import ComputeClient, VolumeClient
 from firebrick.storage import DiskFormat, FakeBackend, FileBackend, ImageStore, StorageBackend
+from firebrick.virt.base import Hypervisor
+from firebrick.virt.fake import FakeHypervisor
 from firebrick.workers import Heartbeat, JobRunner
 
 __all__ = ["JOB_KINDS", "Node"]
 
 log = logging.getLogger(__name__)
 
-_VOLUME_KINDS = (CREATE, DELETE, EXTEND, NOTIFY_EXTENDED, REVERT, RETYPE, UNMANAGE, UPLOAD)
+_VOLUME_KINDS = (CREATE, DELETE, EXTEND, NOTIFY_EXTENDED, CONFIRM_EXTENDED, REVERT, RETYPE, UNMANAGE, UPLOAD)
 JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (*_VOLUME_KINDS, CREATE_SNAPSHOT, DELETE_SNAPSHOT)}
+COMPUTE_JOB_KINDS = (BUILD, DELETE_SERVER, POWER, SHELVE, UNSHELVE, ATTACH, DETACH, EXTEND_VOLUME, SWAP)
 
 _DRIVERS: dict[str, Callable[[BackendSettings], StorageBackend]] = {
     "file": lambda b: FileBackend(b.path, b.capacity_gb, DiskFormat(b.format)),
@@ -62,13 +79,30 @@ class Node:
             node=settings.hostname,
             quota_defaults=settings.quota,
             wake_worker=self._wake_worker,
+            extend_confirm_timeout=settings.extend_confirm_timeout or None,
             images=ImagePorts(self.repos.images, ImageStore(settings.data_dir / "images")),
         )
         self.identity = IdentityService(
             self.repos.identity, TokenSigner(_token_key(settings.data_dir), settings.token_ttl)
         )
         self.authorizer = Authorizer(settings.policy_file or settings.data_dir / "policy.yaml")
-        self.runner = JobRunner(self.ports, JOB_KINDS)
+        self.hypervisor = _hypervisor(settings)
+        self.compute = ComputePorts(
+            servers=self.repos.servers,
+            mappings=self.repos.mappings,
+            flavors=self.repos.flavors,
+            actions=self.repos.actions,
+            jobs=self.repos.jobs,
+            volumes=VolumeClient(settings.volume_endpoint, self._service_token),
+            hypervisor=self.hypervisor,
+            image_exists=self._image_exists,
+            node=settings.hostname,
+            zone=settings.availability_zone,
+            connector=_connector(settings.hostname),
+            wake_worker=self._wake_worker,
+        )
+        compute_kinds = {kind.name: bind(kind, lambda: self.compute) for kind in COMPUTE_JOB_KINDS}
+        self.runner = JobRunner(self.ports, {**JOB_KINDS, **compute_kinds})
         self.heartbeat = Heartbeat(self._beat, settings.heartbeat_interval)
 
     def start(self) -> None:
@@ -81,13 +115,30 @@ class Node:
         moved = recovery.recover(self.ports)
         if moved:
             log.warning("recovery moved %d interrupted resources to an error status", moved)
+        ensure_default_flavors(self.compute)
         self.heartbeat.start()
         self.runner.start()
+        # Restarting guests may need the block-storage API this process is about to serve: not inline.
+        threading.Thread(target=self._recover_servers, name="firebrick-recover-servers", daemon=True).start()
 
     def stop(self) -> None:
         self.runner.stop()
         self.heartbeat.stop()
+        self.hypervisor.close()  # the guests keep running; the next start finds them again
         self.db.dispose()
+
+    def _recover_servers(self) -> None:
+        try:
+            changed = recover_servers(self.compute)
+        except Exception:  # noqa: BLE001 - a failed recovery must not kill the node; the servers show their state
+            log.exception("recovering this node's servers failed")
+            return
+        if changed:
+            log.warning("recovery settled %d servers", changed)
+
+    def _image_exists(self, image_id: str) -> bool:
+        image = self.repos.images.get(image_id)
+        return image is not None and image.status == "active"
 
     def _service_token(self) -> str:
         return self.identity.local_token(first_run.SERVICE_USER, first_run.SERVICE_PROJECT)
@@ -100,6 +151,20 @@ class Node:
         self.repos.services.heartbeat(self.settings.hostname, "cinder-scheduler", zone)
         for pool in self.pools:
             self.repos.services.heartbeat(pool.host.split("#")[0], "cinder-volume", zone)
+
+
+def _hypervisor(settings: Settings) -> Hypervisor:
+    if settings.hypervisor == "fake":
+        return FakeHypervisor()
+    from firebrick.virt.qemu import QemuHypervisor  # imports qemu.qmp: only where guests run
+
+    return QemuHypervisor(settings.data_dir / "instances")
+
+
+def _connector(hostname: str) -> dict[str, Any]:
+    """This host as os-brick describes it to the block-storage side."""
+    return {"host": hostname, "platform": "x86_64", "os_type": "linux", "multipath": False,
+            "initiator": f"iqn.2026-11.dev.firebrick:{hostname}", "do_local_attach": False}  # fmt: skip
 
 
 def _pool(hostname: str, backend: BackendSettings) -> Pool:

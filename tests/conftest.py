@@ -59,7 +59,8 @@ def database_url(data_dir: Path) -> Iterator[str]:
 def make_settings(data_dir: Path, db_url: str, **toml: Any) -> Settings:
     environ = {"FIREBRICK_ADMIN_PASSWORD": ADMIN_PASSWORD, "FIREBRICK_DEMO_PASSWORD": DEMO_PASSWORD}
     settings = load_settings(None, environ, data_dir=str(data_dir), port=0)
-    return replace(settings, database_url=db_url, **toml)
+    # Guests are the fake hypervisor's unless a test asks for QEMU (tests/api/compute/test_guest.py does).
+    return replace(settings, database_url=db_url, **{"hypervisor": "fake", **toml})
 
 
 def _free_socket() -> socket.socket:
@@ -170,6 +171,12 @@ class ApiClient:
         if version:
             headers["OpenStack-API-Version"] = f"volume {version}"
         return self.http.request(method, f"/volume/v3/{self.project_id}{path}", headers=headers, **kwargs)
+
+    def compute(self, method: str, path: str, version: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if version:
+            headers["OpenStack-API-Version"] = f"compute {version}"
+        return self.http.request(method, f"/compute/v2.1{path}", headers=headers, **kwargs)
 
     def wait_volume(self, volume_id: str, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
         return _wait(lambda: self.volume("GET", f"/volumes/{volume_id}"), "volume", statuses, timeout)

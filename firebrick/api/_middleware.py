@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -17,12 +18,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from firebrick.api.errors import HttpFault, fault_body, fault_for
 from firebrick.errors import FirebrickError, NotAuthenticated
 
-__all__ = ["RESPONSE_HEADERS_KEY", "OpenStackMiddleware"]
+__all__ = ["REQUEST_ID_KEY", "RESPONSE_HEADERS_KEY", "OpenStackMiddleware"]
 
 log = logging.getLogger(__name__)
 
 # Handlers put extra response headers (the negotiated microversion) here.
 RESPONSE_HEADERS_KEY = "firebrick.response_headers"
+# The request's id (``req-<uuid>``): Nova keys instance actions by it.
+REQUEST_ID_KEY = "firebrick.request_id"
 
 
 class OpenStackMiddleware:
@@ -37,6 +40,7 @@ class OpenStackMiddleware:
         request_id = f"req-{uuid.uuid4()}"
         extra: list[tuple[bytes, bytes]] = []
         scope[RESPONSE_HEADERS_KEY] = extra
+        scope[REQUEST_ID_KEY] = request_id
         started = False
 
         async def send_with_ids(message: Message) -> None:
@@ -65,7 +69,12 @@ async def _send_fault(send: Send, scope: Scope, error: Exception, public_url: st
         headers["WWW-Authenticate"] = f'Keystone uri="{public_url}/identity"'
     # Keystone, and keystonemiddleware in front of every other OpenStack API, answer in this shape.
     keystone_shape = status == 401 or scope["path"].startswith("/identity")
-    body = _keystone_error(status, message) if keystone_shape else fault_body(status, message)
+    if keystone_shape:
+        body = _keystone_error(status, message)
+    elif scope["path"].startswith("/image"):
+        body = _glance_error(status, message)
+    else:
+        body = fault_body(status, message)
     raw = orjson.dumps(body)
     header_list = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
     header_list += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
@@ -82,6 +91,15 @@ def _describe(error: Exception, scope: Scope) -> tuple[int, str, dict[str, str]]
         return error.status, error.message, dict(error.headers)
     log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
     return 500, "The server has either erred or is incapable of performing the requested operation.", {}
+
+
+def _glance_error(status: int, message: str) -> dict[str, Any]:
+    # Glance's faults are webob's, which answer a JSON client in this shape.
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    return {"message": message, "code": f"{status} {title}", "title": title}
 
 
 def _keystone_error(status: int, message: str) -> dict[str, Any]:

@@ -16,9 +16,13 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 
 from firebrick.api._json import JSONResponse
 from firebrick.api._middleware import OpenStackMiddleware
+from firebrick.api.compute import versions as compute_versions
+from firebrick.api.compute.routes import routes as compute_routes
 from firebrick.api.errors import fault_body
 from firebrick.api.identity import reads as identity_reads
 from firebrick.api.identity.routes import routes as identity_routes
+from firebrick.api.image import versions as image_versions
+from firebrick.api.image.routes import routes as image_routes
 from firebrick.api.volume import versions as volume_versions
 from firebrick.api.volume.routes import routes as volume_routes
 
@@ -30,7 +34,7 @@ __all__ = ["build_app"]
 
 async def _root(request: Request) -> Response:
     base = request.app.state.node.settings.public_url
-    apis = {name: f"{base}/{name}" for name in ("identity", "volume")}
+    apis = {name: f"{base}/{name}" for name in ("identity", "volume", "compute", "image")}
     return JSONResponse({"name": "firebrick", "apis": apis})
 
 
@@ -69,8 +73,12 @@ def build_app(node: Node, manage_node: bool = True) -> Starlette:
             # Clients discover versions at the bare prefix too (keystoneauth does, at /identity).
             Route("/identity", identity_reads.root, methods=["GET"]),
             Route("/volume", volume_versions.root, methods=["GET"]),
+            Route("/image", image_versions.root, methods=["GET"]),
+            Route("/compute", compute_versions.root, methods=["GET"]),
             _mount("/identity", identity_routes()),
             _mount("/volume", volume_routes()),
+            _mount("/image", image_routes()),
+            _mount("/compute", compute_routes()),
         ],
         middleware=[Middleware(OpenStackMiddleware, public_url=node.settings.public_url)],
         exception_handlers={HTTPException: _http_fault},

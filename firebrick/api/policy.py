@@ -23,6 +23,7 @@ __all__ = ["Authorizer"]
 _ADMIN = "rule:admin_api"
 _MEMBER = "rule:xena_system_admin_or_project_member"
 _READER = "rule:xena_system_admin_or_project_reader"
+_SERVICE = "rule:service_or_admin"
 
 _BASE = {
     "context_is_admin": "role:admin",
@@ -30,6 +31,9 @@ _BASE = {
     "admin_or_owner": "is_admin:True or (role:admin and is_admin_project:True) or project_id:%(project_id)s",
     "xena_system_admin_or_project_member": "rule:admin_api or (role:member and project_id:%(project_id)s)",
     "xena_system_admin_or_project_reader": "rule:admin_api or (role:reader and project_id:%(project_id)s)",
+    # Nova's: the compute API's service-to-service calls (Cinder's events, its swap during a migration).
+    "service_api": "role:service",
+    "service_or_admin": "rule:admin_api or rule:service_api",
 }
 
 _RULES = {
@@ -41,13 +45,31 @@ _RULES = {
     "volume:force_delete": _ADMIN,
     "volume:extend": _MEMBER,
     "volume:extend_attached_volume": _MEMBER,
+    "volume:extend_volume_completion": _ADMIN,
     "volume:revert_to_snapshot": _MEMBER,
+    "volume:retype": _MEMBER,
+    "volume:multiattach": _MEMBER,
+    "volume_extension:volume_unmanage": _ADMIN,
     "volume:update_readonly_flag": _MEMBER,
     "volume_extension:volume_image_metadata:set": _MEMBER,
     "volume_extension:volume_image_metadata:remove": _MEMBER,
     "volume_extension:volume_image_metadata:show": _READER,
     "volume_extension:volume_admin_actions:reset_status": _ADMIN,
     "volume_extension:volume_admin_actions:force_delete": _ADMIN,
+    "volume_extension:volume_admin_actions:force_detach": _ADMIN,
+    "volume_extension:volume_actions:attach": _MEMBER,
+    "volume_extension:volume_actions:detach": _MEMBER,
+    "volume_extension:volume_actions:reserve": _MEMBER,
+    "volume_extension:volume_actions:unreserve": _MEMBER,
+    "volume_extension:volume_actions:begin_detaching": _MEMBER,
+    "volume_extension:volume_actions:roll_detaching": _MEMBER,
+    "volume_extension:volume_actions:initialize_connection": _MEMBER,
+    "volume_extension:volume_actions:terminate_connection": _MEMBER,
+    "volume:attachment_create": _MEMBER,
+    "volume:attachment_update": _MEMBER,
+    "volume:attachment_delete": _MEMBER,
+    "volume:attachment_complete": _MEMBER,
+    "volume:multiattach_bootable_volume": _MEMBER,
     "volume:get_volume_metadata": _READER,
     "volume:create_volume_metadata": _MEMBER,
     "volume:update_volume_metadata": _MEMBER,
@@ -82,6 +104,56 @@ _RULES = {
     "message:get_all": _READER,
     "message:get": _READER,
     "message:delete": _MEMBER,
+    "volume_extension:volume_actions:upload_image": _MEMBER,
+    "volume_extension:volume_actions:upload_public": _ADMIN,
+    # Glance's rule names. Reads are checked against the caller's own project (which image
+    # the caller may see is the domain's rule); writes against the image's owner.
+    "add_image": _MEMBER,
+    "get_image": _READER,
+    "get_images": _READER,
+    "modify_image": _MEMBER,
+    "delete_image": _MEMBER,
+    "upload_image": _MEMBER,
+    "download_image": _READER,
+    "publicize_image": _ADMIN,
+    "communitize_image": _MEMBER,
+    "deactivate": _ADMIN,
+    "reactivate": _ADMIN,
+}
+
+
+# Nova's rule names for the compute API (its project_member/reader defaults).
+_COMPUTE_RULES = {
+    "os_compute_api:servers:index": _READER,
+    "os_compute_api:servers:detail": _READER,
+    "os_compute_api:servers:show": _READER,
+    "os_compute_api:servers:create": _MEMBER,
+    "os_compute_api:servers:delete": _MEMBER,
+    "os_compute_api:servers:start": _MEMBER,
+    "os_compute_api:servers:stop": _MEMBER,
+    "os_compute_api:servers:reboot": _MEMBER,
+    "os_compute_api:os-shelve:shelve": _MEMBER,
+    "os_compute_api:os-shelve:shelve_offload": _ADMIN,
+    "os_compute_api:os-shelve:unshelve": _MEMBER,
+    "os_compute_api:os-lock-server:lock": _MEMBER,
+    "os_compute_api:os-lock-server:unlock": _MEMBER,
+    "os_compute_api:os-lock-server:unlock:unlock_override": _ADMIN,
+    "os_compute_api:os-console-output": _MEMBER,
+    "os_compute_api:ips:index": _READER,
+    "os_compute_api:os-extended-server-attributes": _ADMIN,
+    "os_compute_api:os-volumes-attachments:index": _READER,
+    "os_compute_api:os-volumes-attachments:show": _READER,
+    "os_compute_api:os-volumes-attachments:create": _MEMBER,
+    "os_compute_api:os-volumes-attachments:update": _MEMBER,
+    "os_compute_api:os-volumes-attachments:swap": _SERVICE,
+    "os_compute_api:os-volumes-attachments:delete": _MEMBER,
+    "os_compute_api:os-server-external-events:create": _SERVICE,
+    "os_compute_api:os-instance-actions:list": _READER,
+    "os_compute_api:os-instance-actions:show": _READER,
+    "os_compute_api:os-instance-actions:events": _ADMIN,
+    "os_compute_api:os-instance-actions:events:details": _ADMIN,
+    "os_compute_api:os-flavor-manage:create": _ADMIN,
+    "os_compute_api:os-flavor-manage:delete": _ADMIN,
 }
 
 
@@ -98,7 +170,7 @@ class Authorizer:
         conf([], project="firebrick", default_config_files=[], default_config_dirs=[])
         self._enforcer = policy.Enforcer(conf, policy_file=str(policy_file) if policy_file else "policy.yaml")
         self._enforcer.register_defaults(
-            [policy.RuleDefault(name, check) for name, check in {**_BASE, **_RULES}.items()]
+            [policy.RuleDefault(name, check) for name, check in {**_BASE, **_RULES, **_COMPUTE_RULES}.items()]
         )
         self._enforcer.load_rules()
         self._policy_file = policy_file

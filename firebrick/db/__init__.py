@@ -10,20 +10,25 @@ from firebrick.db.jobs import JobRepository
 from firebrick.db.messages import MessageRepository
 from firebrick.db.migrate import upgrade
 from firebrick.db.quotas import QuotaRepository
+from firebrick.db.servers import ActionRepository, FlavorRepository, MappingRepository, ServerRepository
 from firebrick.db.services import ServiceRepository
 from firebrick.db.snapshots import SnapshotRepository
 from firebrick.db.types import TypeRepository
 from firebrick.db.volumes import VolumeRepository
 
 __all__ = [
+    "ActionRepository",
     "AttachmentRepository",
     "Database",
+    "FlavorRepository",
     "IdentityRepository",
     "ImageRepository",
     "JobRepository",
+    "MappingRepository",
     "MessageRepository",
     "QuotaRepository",
     "Repositories",
+    "ServerRepository",
     "ServiceRepository",
     "SnapshotRepository",
     "TypeRepository",
@@ -48,3 +53,7 @@ class Repositories:
         self.messages = MessageRepository(db)
         self.images = ImageRepository(db)
         self.attachments = AttachmentRepository(db)
+        self.servers = ServerRepository(db)
+        self.mappings = MappingRepository(db)
+        self.flavors = FlavorRepository(db)
+        self.actions = ActionRepository(db)

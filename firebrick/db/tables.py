@@ -252,3 +252,92 @@ image_tags = sa.Table(
     sa.Column("image_id", sa.ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("tag", _NAME, primary_key=True),
 )
+
+flavors = sa.Table(
+    "flavors",
+    metadata,
+    sa.Column("id", _NAME, primary_key=True),
+    sa.Column("name", _NAME, nullable=False, unique=True),
+    sa.Column("vcpus", sa.Integer, nullable=False),
+    sa.Column("ram", sa.Integer, nullable=False),
+    sa.Column("disk", sa.Integer, nullable=False),
+    sa.Column("is_public", sa.Boolean, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+servers = sa.Table(
+    "servers",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("name", _NAME, nullable=False),
+    sa.Column("flavor_id", _NAME, nullable=False),
+    sa.Column("image_id", _ID, nullable=True),
+    sa.Column("vm_state", sa.String(32), nullable=False),
+    sa.Column("task_state", sa.String(32), nullable=True),
+    sa.Column("power_state", sa.Integer, nullable=False),
+    sa.Column("host", _NAME, nullable=True),
+    # The firebrick node whose hypervisor runs the guest.
+    sa.Column("node", _NAME, nullable=False),
+    sa.Column("locked", sa.Boolean, nullable=False),
+    sa.Column("locked_reason", _NAME, nullable=True),
+    sa.Column("availability_zone", _NAME, nullable=False),
+    # Why the server is in error, for its ``fault`` field.
+    sa.Column("fault", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+    sa.Column("launched_at", sa.DateTime, nullable=True),
+    # Set when deleted: the row stays, so its instance actions can be listed (2.21).
+    sa.Column("deleted_at", sa.DateTime, nullable=True),
+    sa.Index("ix_servers_project_created", "project_id", "created_at", "id"),
+)
+
+block_device_mappings = sa.Table(
+    "block_device_mappings",
+    metadata,
+    sa.Column("uuid", _ID, primary_key=True),
+    sa.Column("instance_uuid", sa.ForeignKey("servers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("volume_id", _ID, nullable=False, index=True),
+    sa.Column("attachment_id", _ID, nullable=True),
+    sa.Column("device_name", _NAME, nullable=True),
+    sa.Column("boot_index", sa.Integer, nullable=True),
+    sa.Column("delete_on_termination", sa.Boolean, nullable=False),
+    sa.Column("tag", sa.String(60), nullable=True),
+    sa.Column("volume_size", sa.Integer, nullable=True),
+    sa.Column("connection_info", sa.JSON, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    # One mapping per (server, volume): the second attach of a volume to a server is refused by this too.
+    sa.UniqueConstraint("instance_uuid", "volume_id", name="uq_bdm_instance_volume"),
+)
+
+instance_actions = sa.Table(
+    "instance_actions",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("request_id", _NAME, nullable=False),
+    sa.Column("instance_uuid", _ID, nullable=False),
+    sa.Column("action", _NAME, nullable=False),
+    sa.Column("user_id", sa.String(64), nullable=False),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("message", _NAME, nullable=True),
+    sa.Column("start_time", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+    sa.Index("ix_instance_actions_instance", "instance_uuid", "start_time"),
+)
+
+instance_action_events = sa.Table(
+    "instance_action_events",
+    metadata,
+    sa.Column("id", _ID, primary_key=True),
+    sa.Column("action_id", sa.ForeignKey("instance_actions.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("event", _NAME, nullable=False),
+    sa.Column("host", _NAME, nullable=True),
+    sa.Column("start_time", sa.DateTime, nullable=False),
+    sa.Column("finish_time", sa.DateTime, nullable=True),
+    sa.Column("result", sa.String(32), nullable=True),
+    sa.Column("traceback", sa.Text, nullable=True),
+    sa.Column("details", sa.Text, nullable=True),
+    sa.Index("ix_instance_action_events_action", "action_id"),
+)

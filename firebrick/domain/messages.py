@@ -28,6 +28,11 @@ class Event(enum.Enum):
     DELETE_VOLUME = ("VOLUME_VOLUME_008_001", "VOLUME", "delete volume")
     EXTEND_VOLUME = ("VOLUME_VOLUME_007_001", "VOLUME", "extend volume")
     REVERT_VOLUME = ("VOLUME_VOLUME_014_001", "VOLUME", "revert volume")
+    # Cinder's action 003 with its detail 004, FAILED_TO_UPLOAD_VOLUME.
+    COPY_VOLUME_TO_IMAGE = ("VOLUME_VOLUME_003_004", "VOLUME", "copy volume to image")
+    UNMANAGE_VOLUME = ("VOLUME_VOLUME_006_001", "VOLUME", "unmanage volume")  # Cinder's action 006
+    # Cinder has no action id for retype (it tells no user when one goes nowhere); 020 is firebrick's own.
+    RETYPE_VOLUME = ("VOLUME_VOLUME_020_001", "VOLUME", "retype volume")
     CREATE_SNAPSHOT = ("VOLUME_SNAPSHOT_001_001", "SNAPSHOT", "create snapshot")
     DELETE_SNAPSHOT = ("VOLUME_SNAPSHOT_002_001", "SNAPSHOT", "delete snapshot")
 

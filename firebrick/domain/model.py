@@ -9,14 +9,19 @@ from typing import Any
 from firebrick.domain.volume.states import MIGRATION_SETTLED, AttachStatus
 
 __all__ = [
+    "ActionEvent",
     "Attachment",
+    "BlockDeviceMapping",
     "Caller",
+    "Flavor",
+    "InstanceAction",
     "Image",
     "Job",
     "Message",
     "Page",
     "Project",
     "Role",
+    "Server",
     "Service",
     "Snapshot",
     "User",
@@ -34,6 +39,8 @@ class Caller:
     roles: frozenset[str]
     user_name: str = ""
     project_name: str = ""
+    # The roles of a service token sent along (X-Service-Token): a service acting for the user.
+    service_roles: frozenset[str] = frozenset()
 
     @property
     def is_admin(self) -> bool:
@@ -223,3 +230,85 @@ class Page:
     limit: int | None = None
     marker: str | None = None
     offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Flavor:
+    id: str
+    name: str
+    vcpus: int
+    ram: int  # MiB
+    disk: int  # GiB
+    is_public: bool = True
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A guest; ``vm_state``/``task_state`` are Nova's (see ``domain.compute.states``)."""
+
+    id: str
+    project_id: str
+    user_id: str
+    name: str
+    flavor_id: str
+    vm_state: str
+    power_state: int
+    node: str
+    availability_zone: str
+    created_at: datetime
+    image_id: str | None = None
+    task_state: str | None = None
+    host: str | None = None
+    locked: bool = False
+    locked_reason: str | None = None
+    fault: str | None = None
+    updated_at: datetime | None = None
+    launched_at: datetime | None = None
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockDeviceMapping:
+    """A volume as a server uses it (Nova's BDM): its device, its block-storage attachment."""
+
+    uuid: str
+    instance_uuid: str
+    volume_id: str
+    delete_on_termination: bool
+    created_at: datetime
+    attachment_id: str | None = None
+    device_name: str | None = None
+    boot_index: int | None = None
+    tag: str | None = None
+    volume_size: int | None = None
+    connection_info: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEvent:
+    id: str
+    action_id: str
+    event: str
+    start_time: datetime
+    host: str | None = None
+    finish_time: datetime | None = None
+    result: str | None = None
+    traceback: str | None = None
+    details: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceAction:
+    """What was asked of a server, keyed by the request id that asked it."""
+
+    id: str
+    request_id: str
+    instance_uuid: str
+    action: str
+    user_id: str
+    project_id: str
+    start_time: datetime
+    message: str | None = None
+    updated_at: datetime | None = None
+    events: tuple[ActionEvent, ...] = ()

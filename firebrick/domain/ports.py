@@ -92,6 +92,8 @@ class Ports:
     node: str
     quota_defaults: QuotaSettings
     wake_worker: Callable[[], None] = lambda: None
+    # How long an attached extend waits for the guest to confirm the new size; None: it does not wait.
+    extend_confirm_timeout: float | None = None
     images: ImagePorts | None = None
 
     def pool(self, host: str | None) -> Pool:

@@ -21,6 +21,7 @@ __all__ = [
     "project_limits",
     "project_usage",
     "reset_limits",
+    "type_move_admission",
     "update_limits",
 ]
 
@@ -85,6 +86,22 @@ def admission(limits: Mapping[str, int], delta: Delta) -> Callable[[Usage], None
         _check(limits, "gigabytes", delta.gigabytes, usage.gigabytes)
         _check(limits, f"volumes_{delta.type_name}", delta.volumes, type_volumes)
         _check(limits, f"gigabytes_{delta.type_name}", delta.gigabytes, type_gb)
+
+    return admit
+
+
+def type_move_admission(limits: Mapping[str, int], type_id: str, type_name: str, size: int) -> Callable[[Usage], None]:
+    """The check for moving one volume of ``size`` GiB into a type (a retype), against live usage.
+
+    Only the target type's keys (``volumes_<type>``, ``gigabytes_<type>``) are checked: the
+    project's totals do not change, and the old type's usage drops by itself when the volume's
+    type does. The returned function raises QuotaExceeded when the volume does not fit.
+    """
+
+    def admit(usage: Usage) -> None:
+        type_volumes, type_gb = usage.per_type.get(type_id, (0, 0))
+        _check(limits, f"volumes_{type_name}", 1, type_volumes)
+        _check(limits, f"gigabytes_{type_name}", size, type_gb)
 
     return admit
 

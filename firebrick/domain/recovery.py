@@ -4,12 +4,14 @@ Jobs that survived in the database are simply run again by the worker (each
 step is idempotent). A resource left transitional *without* a job was cut
 off between its status change and its job, which cannot happen with the
 single-transaction writes, or belongs to a job removed by hand; it is moved to
-its error status with a reason rather than left stuck.
+its error status with a reason rather than left stuck (or, when its action
+changes nothing until it completes, back to the status it came from).
 """
 
 from __future__ import annotations
 
 from firebrick.domain import messages
+from firebrick.domain.image import data as image_data
 from firebrick.domain.jobs import fail
 from firebrick.domain.ports import Ports
 from firebrick.domain.volume.states import SnapshotStatus, VolumeStatus
@@ -24,6 +26,13 @@ _VOLUME_FALLBACK = {
     VolumeStatus.DELETING: (VolumeStatus.ERROR_DELETING, messages.Event.DELETE_VOLUME),
     VolumeStatus.EXTENDING: (VolumeStatus.ERROR_EXTENDING, messages.Event.EXTEND_VOLUME),
     VolumeStatus.REVERTING: (VolumeStatus.ERROR, messages.Event.REVERT_VOLUME),
+}
+# transitional status that changes nothing until it completes -> what the user is told failed;
+# an orphan goes back to the status it came from (previous_status), as its compensation would.
+_VOLUME_RETURNS = {
+    VolumeStatus.RETYPING: messages.Event.RETYPE_VOLUME,
+    VolumeStatus.UNMANAGING: messages.Event.UNMANAGE_VOLUME,
+    VolumeStatus.UPLOADING: messages.Event.COPY_VOLUME_TO_IMAGE,
 }
 _SNAPSHOT_FALLBACK = {
     SnapshotStatus.CREATING: (SnapshotStatus.ERROR, messages.Event.CREATE_SNAPSHOT),
@@ -41,6 +50,10 @@ def recover(ports: Ports) -> int:
             status, event = _VOLUME_FALLBACK[VolumeStatus(volume.status)]
             # An extend that never ran releases the size it held.
             moved += fail(ports, ports.volumes, volume.id, {volume.status}, status, event, _REASON, resize_target=None)
+    for volume in ports.volumes.in_status(_VOLUME_RETURNS):
+        if not ports.jobs.for_resource(volume.id):
+            back, event = volume.previous_status or VolumeStatus.ERROR, _VOLUME_RETURNS[VolumeStatus(volume.status)]
+            moved += fail(ports, ports.volumes, volume.id, {volume.status}, back, event, _REASON)
     for snapshot in ports.snapshots.in_status(_SNAPSHOT_FALLBACK):
         if not ports.jobs.for_resource(snapshot.id):
             fallback, event = _SNAPSHOT_FALLBACK[SnapshotStatus(snapshot.status)]
@@ -50,4 +63,6 @@ def recover(ports: Ports) -> int:
         if owner is None or owner.status != VolumeStatus.REVERTING:  # its revert is over, one way or the other
             settled = _SNAPSHOT_SETTLES[SnapshotStatus(snapshot.status)]
             moved += ports.snapshots.transition(snapshot.id, {snapshot.status}, settled)
+    # An image an upload was writing when the process died goes back to queued (Glance's rule).
+    moved += image_data.settle_interrupted(ports)
     return moved

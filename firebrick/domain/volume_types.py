@@ -17,12 +17,18 @@ __all__ = [
     "delete_type",
     "ensure_default_type",
     "get_type",
+    "is_multiattach",
     "set_extra_specs",
     "update_type",
 ]
 
 # Extra specs a non-admin may see (Cinder's user-visible list).
 USER_VISIBLE_SPECS = frozenset({"multiattach", "RESKEY:availability_zones", "replication_enabled"})
+
+
+def is_multiattach(volume_type: VolumeType) -> bool:
+    """Whether volumes of this type may attach to several hosts: Cinder's exact spelling, nothing looser."""
+    return volume_type.extra_specs.get("multiattach") == "<is> True"
 
 
 def get_type(ports: Ports, type_id: str) -> VolumeType:

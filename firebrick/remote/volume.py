@@ -97,6 +97,11 @@ class VolumeClient:
     def roll_detaching(self, volume_id: str) -> None:
         self._ok(self._call("POST", f"/volumes/{volume_id}/action", None, {"os-roll_detaching": {}}), 202)
 
+    def extend_volume_completion(self, volume_id: str, error: bool) -> None:
+        """Report whether the guest took the new size of an attached volume (3.71)."""
+        body = {"os-extend_volume_completion": {"error": error}}
+        self._ok(self._call("POST", f"/volumes/{volume_id}/action", "3.71", body), 202)
+
     def migrate_volume_completion(self, old_id: str, new_id: str, error: bool) -> str:
         """Tell the block-storage side a swap for its migration ended; returns the id the volume keeps."""
         body = {"os-migrate_volume_completion": {"new_volume": new_id, "error": error}}

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from firebrick.errors import StorageError
 from firebrick.storage.base import DiskFormat, ObjectInfo
 
-__all__ = ["convert", "create", "info", "resize"]
+__all__ = ["convert", "create", "info", "resize", "standalone_virtual_size"]
 
 _BINARY = "qemu-img"
 
@@ -30,13 +32,17 @@ def create(path: Path, fmt: DiskFormat, size_bytes: int) -> None:
     _run("create", "-q", "-f", fmt.value, str(path), str(size_bytes))
 
 
-def convert(src: Path, src_fmt: DiskFormat, dst: Path, dst_fmt: DiskFormat) -> None:
+def convert(src: Path, src_fmt: str, dst: Path, dst_fmt: str, options: tuple[str, ...] = ()) -> None:
     """Copy ``src`` into a new image ``dst``, skipping zeroed runs so holes stay holes.
+
+    The formats are qemu-img's names (a ``DiskFormat`` is one); ``options`` are the
+    target format's creation options (``-o``).
 
     Raises:
         StorageError: when qemu-img fails or cannot be run.
     """
-    _run("convert", "-q", "-f", src_fmt.value, "-O", dst_fmt.value, str(src), str(dst))
+    extra = ("-o", ",".join(options)) if options else ()
+    _run("convert", "-q", "-f", str(src_fmt), "-O", str(dst_fmt), *extra, str(src), str(dst))
 
 
 def resize(path: Path, fmt: DiskFormat, size_bytes: int) -> None:
@@ -64,6 +70,72 @@ def info(path: Path, fmt: DiskFormat) -> ObjectInfo:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise StorageError("qemu-img info failed: unreadable output", command=(_BINARY, "info"), stderr=out) from exc
+
+
+def standalone_virtual_size(path: Path, fmt: str) -> int:
+    """The virtual size of an image file that reads no other file, in bytes.
+
+    An image uploaded by a user is untrusted: a qcow2 naming a backing file or an
+    external data file, or a vmdk whose extents live elsewhere, would have the copy
+    read some other file on this host into a volume. Such images are refused. The
+    qcow2 header is checked before qemu-img opens the file at all.
+
+    Raises:
+        StorageError: when the image refers to another file, or qemu-img cannot read
+            it as ``fmt``.
+    """
+    if fmt == "qcow2":
+        _check_qcow2_header(path)
+    out = _run("info", "--output=json", "-f", fmt, str(path))
+    try:
+        data = json.loads(out)
+        size = int(data["virtual-size"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError("qemu-img info failed: unreadable output", command=(_BINARY, "info"), stderr=out) from exc
+    if _foreign_files(data, path):
+        raise StorageError(f"image {path.name} refers to other files; it cannot be copied into a volume")
+    return size
+
+
+# qcow2 header: backing_file_offset (u64 at 8), version (u32 at 4), incompatible_features (u64 at 72, v3).
+_QCOW2_HEADER = struct.Struct(">4sIQ")
+_QCOW2_INCOMPATIBLE = struct.Struct(">Q")
+_QCOW2_EXTERNAL_DATA_FILE = 1 << 2
+
+
+def _check_qcow2_header(path: Path) -> None:
+    try:
+        with path.open("rb") as stream:
+            header = stream.read(80)
+    except OSError as exc:
+        raise StorageError(f"cannot read image {path.name}: {exc.strerror}") from exc
+    if len(header) < _QCOW2_HEADER.size:
+        raise StorageError(f"image {path.name} is not a qcow2 image")
+    magic, version, backing_offset = _QCOW2_HEADER.unpack_from(header)
+    external = version >= 3 and len(header) >= 80 and (
+        _QCOW2_INCOMPATIBLE.unpack_from(header, 72)[0] & _QCOW2_EXTERNAL_DATA_FILE
+    )
+    if magic != b"QFI\xfb":
+        raise StorageError(f"image {path.name} is not a qcow2 image")
+    if backing_offset or external:
+        raise StorageError(f"image {path.name} refers to other files; it cannot be copied into a volume")
+
+
+def _foreign_files(info: dict[str, Any], path: Path) -> bool:
+    """Whether ``qemu-img info`` shows the image reading any file but itself."""
+    if info.get("backing-filename") or info.get("full-backing-filename"):
+        return True
+    specific = (info.get("format-specific") or {}).get("data") or {}
+    if specific.get("data-file"):
+        return True
+    extents = specific.get("extents") or []
+    return any(not _is_itself(str(extent.get("filename", "")), path) for extent in extents)
+
+
+def _is_itself(name: str, path: Path) -> bool:
+    # qemu-img names an extent as the descriptor does, relative to the descriptor's directory.
+    candidate = Path(name) if os.path.isabs(name) else path.parent / name
+    return candidate.resolve() == path.resolve()
 
 
 def _run(action: str, *args: str) -> str:

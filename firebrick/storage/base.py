@@ -11,11 +11,14 @@ from __future__ import annotations
 import abc
 import enum
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "IMAGE_FORMATS",
     "Capacity",
     "DiskFormat",
+    "ImageSource",
     "ObjectInfo",
     "SnapshotSource",
     "Source",
@@ -29,6 +32,19 @@ GiB = 1024**3
 class DiskFormat(enum.StrEnum):
     RAW = "raw"
     QCOW2 = "qcow2"
+
+
+# Image disk formats (Glance's names) -> the qemu-img format that reads and writes them
+# (Cinder's map: qemu calls VHD "vpc" and Virtuozzo's ploop "parallels").
+IMAGE_FORMATS: dict[str, str] = {
+    "raw": "raw",
+    "qcow2": "qcow2",
+    "vmdk": "vmdk",
+    "vdi": "vdi",
+    "vhd": "vpc",
+    "vhdx": "vhdx",
+    "ploop": "parallels",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +78,21 @@ class SnapshotSource:
     snapshot_id: str
 
 
-Source = VolumeSource | SnapshotSource
+@dataclass(frozen=True, slots=True)
+class ImageSource:
+    """Create a volume as a copy of an image file's bytes.
+
+    ``format`` is the qemu-img name of the file's format (a value of ``IMAGE_FORMATS``),
+    taken from the image's record and never probed; ``virtual_size`` is the size in bytes
+    the image's record gives (what the image holds once converted).
+    """
+
+    path: Path
+    format: str
+    virtual_size: int
+
+
+Source = VolumeSource | SnapshotSource | ImageSource
 
 
 class StorageBackend(abc.ABC):
@@ -118,6 +148,19 @@ class StorageBackend(abc.ABC):
 
         Raises:
             StorageError: when the volume is missing or unreadable.
+        """
+
+    @abc.abstractmethod
+    def export(self, volume_id: str, target: Path, fmt: str) -> None:
+        """Write a volume's bytes to the new file ``target`` in qemu-img format ``fmt``.
+
+        Holes stay holes where the format allows; ``target`` is overwritten if it
+        exists, so repeating an export is safe. (Importing is ``create`` with an
+        ``ImageSource``.)
+
+        Raises:
+            StorageError: when the volume is missing, ``fmt`` is not one of
+                ``IMAGE_FORMATS``' values, or the conversion fails.
         """
 
     @abc.abstractmethod

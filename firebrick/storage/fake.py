@@ -3,18 +3,25 @@
 It tracks each object's format and size, not its bytes, and raises the same
 ``StorageError`` messages as ``FileBackend`` for missing objects, a full pool,
 shrinking, and an id reused with a different size or format.
+
+Having no bytes, it exports a volume as a one-line marker file naming the volume,
+the format and the size (no qemu-img runs), and a copy from an image reads only
+the image's recorded virtual size: the file must exist, its content is ignored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from firebrick.errors import StorageError
 from firebrick.storage.base import (
+    IMAGE_FORMATS,
     Capacity,
     DiskFormat,
     GiB,
+    ImageSource,
     ObjectInfo,
     SnapshotSource,
     Source,
@@ -94,6 +101,13 @@ class FakeBackend(StorageBackend):
         volume = self._volume(volume_id)
         return ObjectInfo(format=volume.format.value, virtual_size=volume.size, actual_size=0)
 
+    def export(self, volume_id: str, target: Path, fmt: str) -> None:
+        """See ``StorageBackend.export``; writes a marker line, not the (absent) bytes."""
+        volume = self._volume(volume_id)
+        if fmt not in IMAGE_FORMATS.values():
+            raise StorageError(f"cannot export to unknown image format {fmt!r}")
+        target.write_bytes(f"fake {fmt} export of volume {volume_id}: {volume.size} bytes\n".encode())
+
     def connection_info(self, volume_id: str) -> dict[str, Any]:
         """A connection nothing can use: the fake pool holds no bytes to attach."""
         volume = self._volume(volume_id)
@@ -108,6 +122,10 @@ class FakeBackend(StorageBackend):
     def _source(self, source: Source) -> _Object:
         if isinstance(source, VolumeSource):
             return self._volume(source.volume_id)
+        if isinstance(source, ImageSource):
+            if not source.path.is_file():
+                raise StorageError(f"image file {source.path.name} does not exist")
+            return _Object(DiskFormat.RAW, source.virtual_size)
         try:
             return self._snapshots[source.snapshot_id]
         except KeyError:

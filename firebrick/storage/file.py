@@ -26,6 +26,12 @@ qemu-img call gets ``-f`` with the recorded format.
 Every new file is written under its ``.tmp-`` name and renamed into place when
 complete, so a file under a real name is always whole, and a create or
 snapshot that crashed half-way is simply run again.
+
+Images cross the pool's edge two ways: ``export`` converts a volume into a file
+the caller names (the image store's staging file), in any of qemu-img's image
+formats; ``create`` with an ``ImageSource`` copies an image file in, read with
+the format its record gives and only after qemu-img showed that it reads no
+other file (an uploaded image is the user's bytes, header included).
 """
 
 from __future__ import annotations
@@ -42,10 +48,13 @@ from typing import Any, ParamSpec, TypeVar
 from firebrick.errors import StorageError
 from firebrick.storage import _qemu_img
 from firebrick.storage.base import (
+    IMAGE_FORMATS,
     Capacity,
     DiskFormat,
     GiB,
+    ImageSource,
     ObjectInfo,
+    SnapshotSource,
     Source,
     StorageBackend,
     VolumeSource,
@@ -59,6 +68,8 @@ _QCOW2_MAGIC = b"QFI\xfb"
 _QCOW2_SIZE = struct.Struct(">Q")
 _QCOW2_SIZE_OFFSET = 24
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+# VHD rounds sizes to a disk geometry unless told not to; the exact size lets the image round-trip.
+_EXPORT_OPTIONS = {"vpc": ("force_size=on",)}
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -144,8 +155,8 @@ class FileBackend(StorageBackend):
         size = size_gb * GiB
         if self._already_created(volume_id, size, fmt):
             return
-        origin = None if source is None else self._source_path(source)
-        if origin is not None and _virtual_size(origin, self._format_of(origin)) > size:
+        origin = None if source is None else self._origin(source)
+        if origin is not None and origin[2] > size:
             raise StorageError(f"volume {volume_id} cannot be smaller than its source")
         self._require_space(size)
         with self._staging(target, fmt) as tmp:
@@ -154,7 +165,7 @@ class FileBackend(StorageBackend):
             elif origin is None:
                 _qemu_img.create(tmp, fmt, size)
             else:
-                _qemu_img.convert(origin, self._format_of(origin), tmp, fmt)
+                _qemu_img.convert(origin[0], origin[1], tmp, fmt)
                 if _virtual_size(tmp, fmt) < size:
                     _qemu_img.resize(tmp, fmt, size)
 
@@ -235,6 +246,22 @@ class FileBackend(StorageBackend):
         return _qemu_img.info(path, self._format_of(path))
 
     @_os_errors_as_storage_errors
+    def export(self, volume_id: str, target: Path, fmt: str) -> None:
+        """Convert a volume, read with its recorded format, into the file ``target``.
+
+        qemu-img skips zeroed runs, so a sparse volume costs only the data it holds
+        (and a raw target is as sparse as the volume).
+
+        Raises:
+            StorageError: when the volume is missing, ``fmt`` is unknown, or qemu-img fails.
+        """
+        if fmt not in IMAGE_FORMATS.values():
+            raise StorageError(f"cannot export to unknown image format {fmt!r}")
+        source = self._volume(volume_id)
+        target.unlink(missing_ok=True)
+        _qemu_img.convert(source, self._format_of(source), target, fmt, _EXPORT_OPTIONS.get(fmt, ()))
+
+    @_os_errors_as_storage_errors
     def connection_info(self, volume_id: str) -> dict[str, Any]:
         """os-brick's ``local`` connection: the file itself, and the format to open it with."""
         path = self._volume(volume_id)
@@ -248,7 +275,17 @@ class FileBackend(StorageBackend):
             raise StorageError(f"volume {volume_id} does not exist")
         return path
 
-    def _source_path(self, source: Source) -> Path:
+    def _origin(self, source: Source) -> tuple[Path, str, int]:
+        """What a copy reads: the file, its format (recorded, never probed) and its virtual size."""
+        if isinstance(source, ImageSource):
+            if not source.path.is_file():
+                raise StorageError(f"image file {source.path.name} does not exist")
+            return source.path, source.format, _qemu_img.standalone_virtual_size(source.path, source.format)
+        path = self._source_path(source)
+        fmt = self._format_of(path)
+        return path, fmt, _virtual_size(path, fmt)
+
+    def _source_path(self, source: VolumeSource | SnapshotSource) -> Path:
         if isinstance(source, VolumeSource):
             return self._volume(source.volume_id)
         path = self.snapshot_path(source.snapshot_id)

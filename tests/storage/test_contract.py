@@ -9,10 +9,12 @@ import pytest
 
 from firebrick.errors import StorageError
 from firebrick.storage import (
+    IMAGE_FORMATS,
     DiskFormat,
     FakeBackend,
     FileBackend,
     GiB,
+    ImageSource,
     SnapshotSource,
     StorageBackend,
     VolumeSource,
@@ -181,3 +183,48 @@ def test_growth_only_needs_the_difference(make_backend: MakeBackend) -> None:
     assert backend.capacity().free_bytes == 0
     backend.delete("v1")
     assert backend.capacity().free_bytes == 3 * GiB
+
+
+@pytest.mark.parametrize("fmt", sorted(set(IMAGE_FORMATS.values())))
+def test_export_writes_the_target_in_each_image_format_and_repeats(
+    backend: StorageBackend, tmp_path: Path, fmt: str
+) -> None:
+    backend.create("v1", 1, DiskFormat.QCOW2)
+    target = tmp_path / "export"
+
+    backend.export("v1", target, fmt)
+    backend.export("v1", target, fmt)
+
+    assert target.is_file() and target.stat().st_size > 0
+
+
+def test_export_refuses_a_missing_volume_and_an_unknown_format(backend: StorageBackend, tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="volume nope does not exist"):
+        backend.export("nope", tmp_path / "export", "raw")
+    backend.create("v1", 1, DiskFormat.RAW)
+    with pytest.raises(StorageError, match="unknown image format"):
+        backend.export("v1", tmp_path / "export", "iso9660")
+
+
+@pytest.mark.parametrize("fmt", list(DiskFormat))
+def test_create_from_an_image_grows_it_to_the_volume_size(
+    backend: StorageBackend, tmp_path: Path, fmt: DiskFormat
+) -> None:
+    image = tmp_path / "image.raw"
+    image.write_bytes(b"boot" * 256)
+
+    backend.create("v1", 1, fmt, ImageSource(image, "raw", 1024))
+    backend.create("v1", 1, fmt, ImageSource(image, "raw", 1024))
+
+    assert backend.inspect("v1").virtual_size == GiB
+
+
+def test_create_from_an_image_refuses_one_too_big_or_missing(backend: StorageBackend, tmp_path: Path) -> None:
+    image = tmp_path / "image.raw"
+    with image.open("wb") as stream:
+        stream.truncate(2 * GiB)
+
+    with pytest.raises(StorageError, match="cannot be smaller than its source"):
+        backend.create("v1", 1, DiskFormat.RAW, ImageSource(image, "raw", 2 * GiB))
+    with pytest.raises(StorageError, match="image file gone does not exist"):
+        backend.create("v1", 1, DiskFormat.RAW, ImageSource(tmp_path / "gone", "raw", 0))

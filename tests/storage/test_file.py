@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from firebrick.storage import (
     DiskFormat,
     FileBackend,
     GiB,
+    ImageSource,
     SnapshotSource,
     VolumeSource,
     _qemu_img,
@@ -228,3 +230,51 @@ def test_free_space_never_exceeds_the_file_system(tmp_path: Path) -> None:
     fs = os.statvfs(tmp_path)
 
     assert huge.capacity().free_bytes <= fs.f_bavail * fs.f_frsize
+
+
+@pytest.mark.parametrize(
+    ("volume_format", "fmt"),
+    [(DiskFormat.RAW, f) for f in ("raw", "qcow2", "vmdk", "vdi", "vpc", "vhdx", "parallels")]
+    + [(DiskFormat.QCOW2, "raw")],
+)
+def test_an_export_imports_back_to_the_same_bytes(
+    pool: FileBackend, tmp_path: Path, volume_format: DiskFormat, fmt: str
+) -> None:
+    pool.create("v1", 1, volume_format)
+    seed = tmp_path / "seed.raw"
+    with seed.open("wb") as stream:
+        stream.truncate(GiB)
+    _write_pattern(seed, ORIGINAL)
+    _qemu_img.convert(seed, "raw", pool.volume_path("v1"), volume_format)  # the guest wrote the pattern
+    image = tmp_path / f"image.{fmt}"
+
+    pool.export("v1", image, fmt)
+    virtual_size = _qemu_img.standalone_virtual_size(image, fmt)
+    pool.create("v2", 1, DiskFormat.RAW, ImageSource(image, fmt, virtual_size))
+
+    assert virtual_size == GiB
+    assert _sha256(pool.volume_path("v2")) == _sha256(seed)
+
+
+def test_a_raw_export_is_as_sparse_as_the_volume(pool: FileBackend, tmp_path: Path) -> None:
+    pool.create("v1", 1, DiskFormat.RAW)
+    _write_pattern(pool.volume_path("v1"), ORIGINAL)
+    image = tmp_path / "image.raw"
+
+    pool.export("v1", image, "raw")
+
+    assert image.stat().st_size == GiB and image.stat().st_blocks * 512 < 4 * MiB
+
+
+def test_an_image_naming_a_backing_file_is_not_copied(pool: FileBackend, tmp_path: Path) -> None:
+    pool.create("victim", 1, DiskFormat.RAW)
+    image = tmp_path / "image.qcow2"
+    _qemu_img.create(image, DiskFormat.QCOW2, GiB)
+    subprocess.run(
+        ["qemu-img", "rebase", "-u", "-f", "qcow2", "-F", "raw", "-b", str(pool.volume_path("victim")), str(image)],
+        check=True,
+    )
+
+    with pytest.raises(StorageError, match="refers to other files"):
+        pool.create("v2", 1, DiskFormat.RAW, ImageSource(image, "qcow2", GiB))
+    assert not pool.volume_path("v2").exists()

@@ -27,7 +27,9 @@ def _free_port() -> int:
 
 
 class Process:
-    def __init__(self, data_dir: Path, db_url: str) -> None:
+    """``firebrick serve`` in a session of its own; ``path_first`` is put ahead of ``PATH`` (to find a shim)."""
+
+    def __init__(self, data_dir: Path, db_url: str, path_first: Path | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -36,11 +38,14 @@ class Process:
             "FIREBRICK_DEMO_PASSWORD": DEMO_PASSWORD,
             "FIREBRICK_DATABASE_URL": db_url,
         }
+        if path_first is not None:
+            env["PATH"] = f"{path_first}{os.pathsep}{env.get('PATH', '')}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "firebrick", "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -54,6 +59,11 @@ class Process:
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def kill_group(self) -> None:
+        """SIGKILL the server and every process it started (qemu-img included), as a node that dies loses them."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:

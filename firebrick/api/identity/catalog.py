@@ -12,6 +12,8 @@ _SERVICES = (
     ("identity", "keystone", "/identity"),
     ("block-storage", "cinder", "/volume/v3/{project_id}"),
     ("volumev3", "cinderv3", "/volume/v3/{project_id}"),
+    ("image", "glance", "/image"),
+    ("compute", "nova", "/compute/v2.1"),
 )
 
 

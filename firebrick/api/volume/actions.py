@@ -13,11 +13,12 @@ from firebrick.api.errors import HttpFault
 from firebrick.api.validation import BOOLEAN, UUID, VOLUME_SIZE, Schema, as_bool
 from firebrick.api.volume._attach_actions import ATTACH_ACTIONS
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
+from firebrick.api.volume._upload_action import upload_image
 from firebrick.domain.model import Volume
 from firebrick.domain.volume import image_metadata, query
 from firebrick.domain.volume.bootable import set_bootable
 from firebrick.domain.volume.delete import request_delete
-from firebrick.domain.volume.extend import request_extend
+from firebrick.domain.volume.extend import complete_extend, request_extend
 from firebrick.domain.volume.readonly import update_readonly_flag
 from firebrick.domain.volume.reset_status import request_reset_status
 from firebrick.domain.volume.retype import MIGRATION_POLICIES, request_retype
@@ -39,6 +40,7 @@ def _schema(properties: dict[str, Any], required: list[str]) -> Schema:
 _NULLABLE_TEXT = {"type": ["string", "null"]}
 _EXTEND = _schema({"new_size": VOLUME_SIZE}, ["new_size"])
 _BOOTABLE = _schema({"bootable": BOOLEAN}, ["bootable"])
+_EXTEND_COMPLETION = _schema({"error": BOOLEAN}, [])
 _REVERT = Schema({"type": "object", "properties": {"snapshot_id": UUID}, "required": ["snapshot_id"]})
 _IMAGE_METADATA = _schema({"metadata": {"type": "object", "patternProperties": {
     "^[a-zA-Z0-9-_:. /]{1,255}$": {"type": "string"}}, "additionalProperties": False}}, ["metadata"])  # fmt: skip
@@ -61,6 +63,16 @@ async def _extend(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     attached = call.at_least(42) and volume.status == VolumeStatus.IN_USE
     call.authorize("volume:extend_attached_volume" if attached else "volume:extend", volume.project_id)
     request_extend(call.ports, call.caller, volume.id, int(spec["new_size"]), attached=call.at_least(42))
+    return empty(202)
+
+
+async def _extend_volume_completion(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    if not call.at_least(71):
+        raise NotFound("Resource", "os-extend_volume_completion", "")
+    _EXTEND_COMPLETION.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume:extend_volume_completion", volume.project_id)
+    complete_extend(call.ports, call.caller, volume.id, as_bool(spec.get("error", False)))
     return empty(202)
 
 
@@ -150,6 +162,7 @@ async def _unmanage(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
 _ACTIONS: dict[str, Action] = {
     **ATTACH_ACTIONS,
     "os-extend": _extend,
+    "os-extend_volume_completion": _extend_volume_completion,
     "os-set_bootable": _set_bootable,
     "os-reset_status": _reset_status,
     "os-force_delete": _force_delete,
@@ -160,6 +173,7 @@ _ACTIONS: dict[str, Action] = {
     "os-unset_image_metadata": _unset_image_metadata,
     "os-show_image_metadata": _show_image_metadata,
     "os-update_readonly_flag": _update_readonly_flag,
+    "os-volume_upload_image": upload_image,
 }
 
 

@@ -68,7 +68,7 @@ def _update_schema(strict: bool) -> Schema:
 # Microversion 3.53 made unknown keys an error and an empty update a 400.
 _CREATE, _CREATE_STRICT = _create_schema(False), _create_schema(True)
 _UPDATE, _UPDATE_STRICT = _update_schema(False), _update_schema(True)
-_UNSUPPORTED = ("imageRef", "image_id", "backup_id", "group_id", "consistencygroup_id")
+_UNSUPPORTED = ("backup_id", "group_id", "consistencygroup_id")
 _SORT_KEYS = {k: k for k in ("created_at", "updated_at", "id", "size", "status", "availability_zone", "bootable")}
 _SORT_KEYS |= {"name": "name", "display_name": "name"}
 _FILTERS = {k: k for k in ("name", "status", "metadata", "bootable", "migration_status", "availability_zone", "size")}
@@ -99,6 +99,7 @@ async def create(request: Request, call: VolumeCall) -> Response:
             snapshot_id=spec.get("snapshot_id"),
             source_volid=spec.get("source_volid"),
             metadata=spec.get("metadata") or {},
+            image_ref=spec.get("imageRef") or spec.get("image_id"),  # Cinder reads either name
         ),
     )
     return JSONResponse({"volume": VolumeView(call).detail(volume, extended=False)}, 202)

@@ -1,4 +1,4 @@
-"""Creating a volume: empty, or as a copy of a snapshot or another volume.
+"""Creating a volume: empty, or as a copy of a snapshot, another volume or an image.
 
 ``request_create`` validates, charges quota and records the volume as
 ``creating`` together with its job, in one transaction. ``run_create`` is the
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from firebrick.clock import utcnow
 from firebrick.domain import messages, quota
 from firebrick.domain.jobs import JobKind, fail, new_job
-from firebrick.domain.model import Caller, Job, Volume, VolumeType
+from firebrick.domain.model import Caller, Image, Job, Volume, VolumeType
 from firebrick.domain.ports import DiskFormat, Pool, Ports, SnapshotSource, VolumeSource
+from firebrick.domain.volume import from_image
 from firebrick.domain.volume._lookup import find_type, scope, visible_volume
 from firebrick.domain.volume.states import SnapshotStatus, VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, NotFound
+from firebrick.storage.base import Source
 
 __all__ = ["CREATE", "CreateRequest", "request_create"]
 
@@ -37,6 +40,7 @@ class CreateRequest:
     snapshot_id: str | None = None
     source_volid: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    image_ref: str | None = None  # an image id (or URL), or the name of one
 
 
 def request_create(ports: Ports, caller: Caller, request: CreateRequest) -> Volume:
@@ -44,11 +48,14 @@ def request_create(ports: Ports, caller: Caller, request: CreateRequest) -> Volu
 
     Raises:
         NotFound: the type, snapshot or source volume does not exist for the caller.
-        InvalidInput: bad size, zone or source status.
+        InvalidInput: bad size, zone or source status; an image the caller cannot see,
+            that is not active, or that does not fit.
+        Conflict: ``image_ref`` is a name several images have.
         QuotaExceeded: the project would go over a quota (nothing is created).
     """
     volume_type = find_type(ports, request.volume_type, caller)
-    size = _size(ports, caller, request)
+    image = from_image.find_image(ports, caller, request.image_ref) if request.image_ref else None
+    size = from_image.needed_size(image, request.size) if image else _size(ports, caller, request)
     if request.availability_zone not in (None, ports.zone):
         raise InvalidInput(f"Availability zone '{request.availability_zone}' is invalid.")
     volume = Volume(
@@ -70,7 +77,8 @@ def request_create(ports: Ports, caller: Caller, request: CreateRequest) -> Volu
     )
     limits = quota.limits_for(ports.quota_defaults, ports.quotas.overrides(caller.project_id), [volume_type.name])
     delta = quota.Delta(volume_type.id, volume_type.name, volumes=1, gigabytes=size, volume_size=size)
-    ports.volumes.insert(volume, new_job(ports, CREATE, volume.id), quota.admission(limits, delta))
+    job = new_job(ports, CREATE, volume.id, **({"image_id": image.id} if image else {}))
+    ports.volumes.insert(volume, job, quota.admission(limits, delta))
     ports.wake_worker()
     return volume
 
@@ -126,19 +134,27 @@ def run_create(ports: Ports, job: Job) -> None:
     pool = ports.pool(volume.host)
     volume_type = ports.types.get(volume.volume_type_id)
     fmt = _format(volume_type, pool) if volume_type else pool.default_format
-    source = (
-        SnapshotSource(volume.snapshot_id)
-        if volume.snapshot_id
-        else VolumeSource(volume.source_volid)
-        if volume.source_volid
-        else None
-    )
     try:
+        source, image = _source(ports, volume, job)
         pool.driver.create(volume.id, volume.size, fmt, source)
     except BackendError as error:
         give_up_create(ports, job, str(error))
         return
-    ports.volumes.transition(volume.id, {VolumeStatus.CREATING}, VolumeStatus.AVAILABLE, done_job=job.id)
+    if image is not None:  # Cinder marks a volume made from an image bootable, and records the image
+        ports.volumes.set_image_metadata(volume.id, from_image.volume_image_metadata(image))
+    done: dict[str, Any] = {"bootable": True} if image is not None else {}
+    ports.volumes.transition(volume.id, {VolumeStatus.CREATING}, VolumeStatus.AVAILABLE, done_job=job.id, **done)
+
+
+def _source(ports: Ports, volume: Volume, job: Job) -> tuple[Source | None, Image | None]:
+    """What the new volume copies, if anything (the image comes from the job: its id is not user-writable)."""
+    if "image_id" in job.payload:
+        return from_image.image_source(ports, str(job.payload["image_id"]))
+    if volume.snapshot_id:
+        return SnapshotSource(volume.snapshot_id), None
+    if volume.source_volid:
+        return VolumeSource(volume.source_volid), None
+    return None, None
 
 
 def give_up_create(ports: Ports, job: Job, reason: str) -> None:

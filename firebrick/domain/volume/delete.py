@@ -16,14 +16,16 @@ from firebrick.domain.volume._lookup import visible_volume
 from firebrick.domain.volume.states import DELETABLE, MIGRATION_SETTLED, AttachStatus, SnapshotStatus, VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, InvalidState
 
-__all__ = ["DELETE", "request_delete"]
+__all__ = ["DELETE", "REFUSAL", "check_deletable", "request_delete"]
 
-_REFUSAL = (
+REFUSAL = (
     "Invalid volume: Volume status must be available or error or error_restoring or error_extending or "
     "error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a "
     "transfer, or be disassociated from snapshots after volume transfer."
 )
 _SNAPSHOT_DELETABLE = frozenset({SnapshotStatus.AVAILABLE, SnapshotStatus.ERROR})
+# Unlike Cinder, a delete that failed may simply be asked for again.
+_RETRYABLE = DELETABLE | {VolumeStatus.ERROR_DELETING}
 
 
 def request_delete(ports: Ports, caller: Caller, volume_id: str, cascade: bool = False, force: bool = False) -> None:
@@ -35,22 +37,31 @@ def request_delete(ports: Ports, caller: Caller, volume_id: str, cascade: bool =
             or is in a status that forbids deletion (without force).
     """
     volume = visible_volume(ports, caller, volume_id)
-    _check_deletable(ports, volume, cascade, force)
-    expected = {volume.status} if force else DELETABLE | {VolumeStatus.ERROR_DELETING}
+    check_deletable(ports, volume, None if force else _RETRYABLE, cascade)
+    expected = {volume.status} if force else _RETRYABLE
     job = new_job(ports, DELETE, volume.id, cascade=cascade)
     if not ports.volumes.transition(volume.id, expected, VolumeStatus.DELETING, job=job):
-        raise InvalidInput(_REFUSAL)
+        raise InvalidInput(REFUSAL)
     ports.wake_worker()
 
 
-def _check_deletable(ports: Ports, volume: Volume, cascade: bool, force: bool) -> None:
-    if not force and volume.status not in DELETABLE | {VolumeStatus.ERROR_DELETING}:
-        raise InvalidInput(_REFUSAL)
+def check_deletable(ports: Ports, volume: Volume, statuses: frozenset[str] | None, cascade: bool = False) -> None:
+    """Cinder's delete preconditions, which os-unmanage (a delete that keeps the bytes) shares.
+
+    ``statuses`` are those the volume may be in (``None``, as with force: any).
+
+    Raises:
+        InvalidInput: (``REFUSAL``) the status is not allowed, the volume is attached or
+            migrating, or it has snapshots and ``cascade`` is not set.
+        InvalidState: with ``cascade``, a snapshot is in a status that cannot be deleted.
+    """
+    if statuses is not None and volume.status not in statuses:
+        raise InvalidInput(REFUSAL)
     if volume.attach_status == AttachStatus.ATTACHED or volume.migration_status not in MIGRATION_SETTLED:
-        raise InvalidInput(_REFUSAL)
+        raise InvalidInput(REFUSAL)
     snapshots = ports.snapshots.list_for_volume(volume.id)
     if snapshots and not cascade:
-        raise InvalidInput(_REFUSAL)
+        raise InvalidInput(REFUSAL)
     for snapshot in snapshots:
         if snapshot.status not in _SNAPSHOT_DELETABLE | {SnapshotStatus.DELETING}:
             raise InvalidState("Snapshot", snapshot.id, snapshot.status, _SNAPSHOT_DELETABLE)

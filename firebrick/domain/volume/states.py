@@ -47,6 +47,8 @@ class VolumeStatus(enum.StrEnum):
     EXTENDING = "extending"
     # Used by revert but, as in Cinder, not a status an admin may reset to.
     REVERTING = "reverting"
+    # Used by os-unmanage; likewise outside Cinder's enum, so not a reset target either.
+    UNMANAGING = "unmanaging"
 
 
 class SnapshotStatus(enum.StrEnum):
@@ -83,21 +85,36 @@ MIGRATION_SETTLED = frozenset({None, MigrationStatus.SUCCESS, MigrationStatus.ER
 V = VolumeStatus
 S = SnapshotStatus
 
-# What os-reset_status accepts: every status but the one revert uses internally.
-RESETTABLE = tuple(s for s in VolumeStatus if s is not VolumeStatus.REVERTING)
+# What os-reset_status accepts: every status but those revert and unmanage use internally.
+RESETTABLE = tuple(s for s in VolumeStatus if s not in (VolumeStatus.REVERTING, VolumeStatus.UNMANAGING))
 
 # Statuses from which a volume may be deleted without force (Cinder's list).
 DELETABLE = frozenset({V.AVAILABLE, V.ERROR, V.ERROR_RESTORING, V.ERROR_EXTENDING, V.ERROR_MANAGING})
 
 ALLOWED: dict[VolumeStatus, frozenset[VolumeStatus]] = {
     V.CREATING: frozenset({V.AVAILABLE, V.ERROR}),
-    V.AVAILABLE: frozenset({V.DELETING, V.EXTENDING, V.REVERTING}),
+    V.AVAILABLE: frozenset(
+        {V.DELETING, V.EXTENDING, V.REVERTING, V.RESERVED, V.ATTACHING, V.IN_USE, V.RETYPING, V.UNMANAGING}
+        | {V.UPLOADING}
+    ),
+    # Attaching: reserve (attachments API or os-reserve), connect, complete; detaching recomputes
+    # the status from the attachments left (see domain.attachment.settle).
+    V.RESERVED: frozenset({V.ATTACHING, V.IN_USE, V.AVAILABLE}),
+    V.ATTACHING: frozenset({V.IN_USE, V.AVAILABLE, V.RESERVED}),
+    V.IN_USE: frozenset({V.DETACHING, V.AVAILABLE, V.RESERVED, V.EXTENDING, V.RETYPING}),
+    V.DETACHING: frozenset({V.IN_USE, V.AVAILABLE}),
     V.REVERTING: frozenset({V.AVAILABLE, V.ERROR}),
     V.EXTENDING: frozenset({V.AVAILABLE, V.IN_USE, V.ERROR_EXTENDING}),
-    V.ERROR: frozenset({V.DELETING}),
-    V.ERROR_RESTORING: frozenset({V.DELETING}),
-    V.ERROR_EXTENDING: frozenset({V.DELETING}),
-    V.ERROR_MANAGING: frozenset({V.DELETING}),
+    # An upload to an image ends where it started (in-use only if attachments appeared), done or not.
+    V.UPLOADING: frozenset({V.AVAILABLE, V.IN_USE}),
+    # A retype ends where it started (previous_status), done or not; error only if that was lost.
+    V.RETYPING: frozenset({V.AVAILABLE, V.IN_USE, V.ERROR}),
+    V.ERROR: frozenset({V.DELETING, V.UNMANAGING}),
+    V.ERROR_RESTORING: frozenset({V.DELETING, V.UNMANAGING}),
+    V.ERROR_EXTENDING: frozenset({V.DELETING, V.UNMANAGING}),
+    V.ERROR_MANAGING: frozenset({V.DELETING, V.UNMANAGING}),
+    # An unmanage that succeeds removes the row; one that fails goes back to previous_status.
+    V.UNMANAGING: DELETABLE,
     V.DELETING: frozenset({V.ERROR_DELETING}),
     V.ERROR_DELETING: frozenset({V.DELETING}),
 }

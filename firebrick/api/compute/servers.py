@@ -1,0 +1,190 @@
+"""``/servers``: create, list, show, delete, the server actions, ``/ips``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api.compute._call import ComputeCall, compute_endpoint
+from firebrick.api.compute.views import server_detail, server_summary
+from firebrick.api.errors import HttpFault
+from firebrick.api.validation import BOOLEAN, Schema, as_bool
+from firebrick.api.volume._listing import page_from, truthy
+from firebrick.domain.compute import console, query
+from firebrick.domain.compute.create import BootVolume, CreateRequest, request_create
+from firebrick.domain.compute.delete import request_delete
+from firebrick.domain.compute.lock import set_locked
+from firebrick.domain.compute.power import request_power
+from firebrick.domain.compute.shelve import request_shelve, request_unshelve
+from firebrick.domain.model import Server
+
+__all__ = ["action", "create", "delete", "detail", "index", "ips", "show"]
+
+_BDM = {
+    "type": "object",
+    "properties": {
+        "source_type": {"type": "string", "enum": ["volume", "image", "snapshot", "blank"]},
+        "destination_type": {"type": "string", "enum": ["volume", "local"]},
+        "uuid": {"type": "string"},
+        "boot_index": {"type": ["integer", "string", "null"]},
+        "delete_on_termination": BOOLEAN,
+        "tag": {"type": "string", "pattern": "^[^,/]*$", "minLength": 1, "maxLength": 60},
+    },
+}
+_CREATE = Schema({
+    "type": "object",
+    "properties": {"server": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+            "imageRef": {"type": "string"},
+            "availability_zone": {"type": "string"},
+            "block_device_mapping_v2": {"type": "array", "items": _BDM},
+        },
+        "required": ["name", "flavorRef"],
+    }},
+    "required": ["server"],
+})  # fmt: skip
+_SORT_KEYS = {k: k for k in ("created_at", "updated_at", "id", "name", "vm_state", "task_state")} | {
+    "display_name": "name"
+}
+_FILTERS = {"name": "name~", "status": "vm_state", "image": "image_id", "flavor": "flavor_id"}
+_LOCK = Schema({"type": ["object", "null"], "properties": {"locked_reason": {"type": "string", "maxLength": 255}}})
+
+
+@compute_endpoint
+async def create(request: Request, call: ComputeCall) -> Response:
+    body = await read_json(request)
+    _CREATE.check(body)
+    spec = body["server"]
+    call.authorize("os_compute_api:servers:create")
+    volumes = tuple(
+        BootVolume(
+            volume_id=item["uuid"],
+            boot_index=_boot_index(item.get("boot_index")),
+            delete_on_termination=as_bool(item.get("delete_on_termination", False)),
+            tag=item.get("tag"),
+        )
+        for item in spec.get("block_device_mapping_v2", [])
+        if item.get("source_type") == "volume" and item.get("destination_type", "volume") == "volume"
+    )
+    wanted = CreateRequest(
+        name=spec["name"],
+        flavor_ref=str(spec["flavorRef"]),
+        image_ref=spec.get("imageRef") or None,
+        volumes=volumes,
+        availability_zone=spec.get("availability_zone"),
+    )
+    server, admin_pass = await call.run(request_create, call.ports, call.asked, wanted)
+    reply = {**server_summary(call, server), "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
+    reply["adminPass"] = admin_pass
+    del reply["name"]
+    return JSONResponse({"server": reply}, 202, headers={"Location": call.url("servers", server.id)})
+
+
+def _boot_index(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise HttpFault(400, f"Invalid input for field/attribute boot_index. Value: {value}.") from None
+
+
+@compute_endpoint
+async def index(request: Request, call: ComputeCall) -> Response:
+    call.authorize("os_compute_api:servers:index")
+    return JSONResponse({"servers": [server_summary(call, s) for s in await _listing(request, call)]})
+
+
+@compute_endpoint
+async def detail(request: Request, call: ComputeCall) -> Response:
+    call.authorize("os_compute_api:servers:detail")
+    servers = await _listing(request, call)
+    rendered = [server_detail(call, s, await call.run(query.server_attachments, call.ports, s)) for s in servers]
+    return JSONResponse({"servers": rendered})
+
+
+async def _listing(request: Request, call: ComputeCall) -> list[Server]:
+    params = request.query_params
+    filters = dict(params)
+    if "status" in filters:
+        filters["status"] = _vm_state_for(filters["status"])
+    page = page_from(filters, _SORT_KEYS, _FILTERS)
+    return await call.run(query.list_servers, call.ports, call.caller, page, truthy(params.get("all_tenants")))
+
+
+def _vm_state_for(status: str) -> str:
+    shown = {"ACTIVE": "active", "SHUTOFF": "stopped", "BUILD": "building", "ERROR": "error",
+             "SHELVED_OFFLOADED": "shelved_offloaded", "SHELVED": "shelved", "DELETED": "deleted"}  # fmt: skip
+    return shown.get(status.upper(), status.lower())
+
+
+@compute_endpoint
+async def show(request: Request, call: ComputeCall) -> Response:
+    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+    call.authorize("os_compute_api:servers:show", server.project_id)
+    mappings = await call.run(query.server_attachments, call.ports, server)
+    return JSONResponse({"server": server_detail(call, server, mappings)})
+
+
+@compute_endpoint
+async def delete(request: Request, call: ComputeCall) -> Response:
+    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+    call.authorize("os_compute_api:servers:delete", server.project_id)
+    await call.run(request_delete, call.ports, call.asked, server.id)
+    return empty(204)
+
+
+@compute_endpoint
+async def ips(request: Request, call: ComputeCall) -> Response:
+    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+    call.authorize("os_compute_api:ips:index", server.project_id)
+    return JSONResponse({"addresses": {}})  # servers here have no networks
+
+
+@compute_endpoint
+async def action(request: Request, call: ComputeCall) -> Response:
+    body = await read_json(request)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise HttpFault(400, "Malformed request body")
+    [(name, spec)] = body.items()
+    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+    if name in ("os-stop", "os-start", "reboot"):
+        operation = {"os-stop": "stop", "os-start": "start", "reboot": "reboot"}[name]
+        call.authorize(f"os_compute_api:servers:{operation}", server.project_id)
+        await call.run(request_power, call.ports, call.asked, server.id, operation)
+    elif name == "shelve":
+        call.authorize("os_compute_api:os-shelve:shelve", server.project_id)
+        await call.run(request_shelve, call.ports, call.asked, server.id)
+    elif name == "unshelve":
+        call.authorize("os_compute_api:os-shelve:unshelve", server.project_id)
+        await call.run(request_unshelve, call.ports, call.asked, server.id)
+    elif name in ("lock", "unlock"):
+        _LOCK.check(spec)
+        call.authorize(f"os_compute_api:os-lock-server:{name}", server.project_id)
+        reason = (spec or {}).get("locked_reason") if call.at_least(73) else None
+        await call.run(set_locked, call.ports, call.asked, server.id, name == "lock", reason)
+    elif name == "os-getConsoleOutput":
+        return await _console(call, server, spec)
+    else:
+        raise HttpFault(400, f"There is no such action: {name}")
+    return empty(202)
+
+
+_CONSOLE = Schema(
+    {"type": "object", "properties": {"length": {"type": ["integer", "string", "null"], "pattern": "^-?[0-9]+$"}}}
+)
+
+
+async def _console(call: ComputeCall, server: Server, spec: Any) -> Response:
+    _CONSOLE.check(spec)
+    call.authorize("os_compute_api:os-console-output", server.project_id)
+    raw = spec.get("length")
+    length = None if raw is None or int(raw) < 0 else int(raw)
+    output = await call.run(console.console_output, call.ports, call.asked, server.id, length)
+    return JSONResponse({"output": output})
