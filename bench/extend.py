@@ -9,7 +9,8 @@ file pool):
   until it shows ``available`` with size 2. One fresh volume per operation, all
   made beforehand, one keep-alive connection, sequential.
 
-And, in the same invocation, the two things such an extend cannot be faster than:
+And, interleaved with those (one of each after every extend, so all three share the
+machine's moment), the two things such an extend cannot be faster than:
 
 * ``GET /volumes/{id}``: one authenticated read of a volume (the request the
   client polls with), on the same connection;
@@ -37,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,43 +92,56 @@ def make_volumes(client: httpx.Client, count: int) -> list[str]:
     return ids
 
 
-def extend_until_visible(client: httpx.Client, volume_ids: list[str]) -> list[float]:
-    """Each timed from the POST until a GET shows the new size (and ``available`` again)."""
-    took = []
-    for volume_id in volume_ids:
-        started = time.perf_counter()
-        response = client.post(f"/volumes/{volume_id}/action", json={"os-extend": {"new_size": 2}})
-        if response.status_code != 202:
-            raise RuntimeError(f"os-extend answered {response.status_code}: {response.text}")
-        wait_until(lambda v=volume_id: _shows(client, v, "available", 2))
-        took.append(time.perf_counter() - started)
+@dataclass
+class Samples:
+    """Seconds per operation, and the server's CPU seconds spent during the extends."""
+
+    extend: list[float] = field(default_factory=list)
+    get: list[float] = field(default_factory=list)
+    resize: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0
+
+
+def extend_once(client: httpx.Client, volume_id: str) -> float:
+    """One extend, timed from the POST until a GET shows the new size (and ``available`` again)."""
+    started = time.perf_counter()
+    response = client.post(f"/volumes/{volume_id}/action", json={"os-extend": {"new_size": 2}})
+    if response.status_code != 202:
+        raise RuntimeError(f"os-extend answered {response.status_code}: {response.text}")
+    wait_until(lambda: _shows(client, volume_id, "available", 2))
+    return time.perf_counter() - started
+
+
+def get_once(client: httpx.Client, volume_id: str) -> float:
+    started = time.perf_counter()
+    client.get(f"/volumes/{volume_id}").raise_for_status()
+    return time.perf_counter() - started
+
+
+def resize_once(qemu_img: str, path: Path) -> float:
+    """``qemu-img resize`` of a fresh 1 GiB sparse raw file to 2 GiB, as firebrick's pool would do it."""
+    with path.open("wb") as handle:
+        handle.truncate(GiB)
+    started = time.perf_counter()
+    subprocess.run([qemu_img, "resize", "-q", "-f", "raw", str(path), str(2 * GiB)], check=True)
+    took = time.perf_counter() - started
+    path.unlink()
     return took
 
 
-def get_volume(client: httpx.Client, volume_ids: list[str]) -> list[float]:
-    took = []
-    for volume_id in volume_ids:
-        started = time.perf_counter()
-        client.get(f"/volumes/{volume_id}").raise_for_status()
-        took.append(time.perf_counter() - started)
-    return took
-
-
-def qemu_img_resize(directory: Path, count: int) -> list[float]:
-    """``qemu-img resize`` of fresh 1 GiB sparse raw files to 2 GiB, as firebrick's pool would do it."""
+def measure(client: httpx.Client, pid: int, volume_ids: list[str], scratch: Path) -> Samples:
+    """Rounds of: one extend, one GET, one plain resize, so the three share the machine's moment."""
     qemu_img = shutil.which("qemu-img")
     if qemu_img is None:
         sys.exit("qemu-img is not installed (apt-get install qemu-utils)")
-    took = []
-    for index in range(count):
-        path = directory / f"plain-{index}"
-        with path.open("wb") as handle:
-            handle.truncate(GiB)
-        started = time.perf_counter()
-        subprocess.run([qemu_img, "resize", "-q", "-f", "raw", str(path), str(2 * GiB)], check=True)
-        took.append(time.perf_counter() - started)
-        path.unlink()
-    return took
+    samples = Samples()
+    for volume_id in volume_ids:
+        cpu_before = cpu_seconds(pid)
+        samples.extend.append(extend_once(client, volume_id))
+        samples.server_cpu += cpu_seconds(pid) - cpu_before
+        samples.get.append(get_once(client, volume_id))
+        samples.resize.append(resize_once(qemu_img, scratch / "plain"))
+    return samples
 
 
 @dataclass(frozen=True)
@@ -184,16 +198,13 @@ def benchmark(ops: int, workdir: Path) -> dict[str, Any]:
         with volume_client(server.url, demo) as client:
             log(f"making {ops + WARMUP} volumes")
             volume_ids = make_volumes(client, ops + WARMUP)
-            extend_until_visible(client, volume_ids[:WARMUP])
-            log(f"{ops} sequential extends, each until GET shows the new size")
-            cpu_before = cpu_seconds(server.process.pid)
-            extend = latencies(extend_until_visible(client, volume_ids[WARMUP:]))
-            server_cpu_ms = 1000.0 * (cpu_seconds(server.process.pid) - cpu_before) / ops
-            get = latencies(get_volume(client, volume_ids * max(1, 200 // len(volume_ids))))
-    scratch = workdir / "plain"
-    scratch.mkdir()
-    log(f"{ops} plain qemu-img resizes")
-    resize = latencies(qemu_img_resize(scratch, ops))
+            scratch = workdir / "plain"
+            scratch.mkdir()
+            measure(client, server.process.pid, volume_ids[:WARMUP], scratch)
+            log(f"{ops} rounds of: an extend until GET shows the new size, a GET, a plain qemu-img resize")
+            samples = measure(client, server.process.pid, volume_ids[WARMUP:], scratch)
+    extend, get, resize = latencies(samples.extend), latencies(samples.get), latencies(samples.resize)
+    server_cpu_ms = 1000.0 * samples.server_cpu / ops
     table_rows = rows(extend, get, resize, server_cpu_ms)
     return {
         "extend_until_visible_ms": asdict(extend),

@@ -104,8 +104,7 @@ async def resize(monitor: Monitor, disk: DiskRecord, size: int) -> None:
         InvalidInput: when ``size`` is smaller than the disk (QMP has no shrink guard).
         VirtError: when QEMU refuses.
     """
-    nodes = await monitor.execute("query-named-block-nodes", {"flat": True})
-    current = next((n["image"]["virtual-size"] for n in nodes if n.get("node-name") == disk.format_node), None)
+    current = await _virtual_size(monitor, disk.format_node)
     if current is not None and size < current:
         raise InvalidInput(f"disk {disk.serial} is {current} bytes; it cannot shrink to {size}")
     await monitor.execute("block_resize", {"node-name": disk.format_node, "size": size})
@@ -148,6 +147,9 @@ async def mirror(monitor: Monitor, job: str, old: DiskRecord, new: DiskRecord, t
     """
     await _add_nodes(monitor, new)
     try:
+        sizes = await _virtual_size(monitor, old.format_node), await _virtual_size(monitor, new.format_node)
+        if sizes[0] != sizes[1]:
+            raise VirtError(f"Source and target image have different sizes ({sizes[0]}, {sizes[1]})")
         await _run_mirror(monitor, job, old, new, timeout)
     except VirtError:
         await _delete_nodes(monitor, new)
@@ -183,6 +185,11 @@ async def _cancel_job(monitor: Monitor, job: str, events: EventListener) -> None
         while (event := await monitor.next_event(events, deadline - time.monotonic())) is not None:
             if event["event"] in ("BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED"):
                 return
+
+
+async def _virtual_size(monitor: Monitor, node: str) -> int | None:
+    nodes = await monitor.execute("query-named-block-nodes", {"flat": True})
+    return next((n["image"]["virtual-size"] for n in nodes if n.get("node-name") == node), None)
 
 
 async def _add_nodes(monitor: Monitor, disk: DiskRecord) -> None:

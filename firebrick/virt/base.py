@@ -269,7 +269,8 @@ class Hypervisor(abc.ABC):
 
         Raises:
             NotFound: when the driver has no such server.
-            GuestTimeout: when the guest did not report it within ``timeout`` seconds.
+            GuestTimeout: when the guest did not report it within ``timeout`` seconds, or
+                at once when the server is not running.
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook, not every driver holds resources

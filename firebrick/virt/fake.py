@@ -174,7 +174,7 @@ class FakeHypervisor(Hypervisor):
     def wait_guest_disk(self, server_id: str, serial: str, size: int | None, timeout: float) -> None:
         with self._changed:
             server = self._server(server_id)
-            if not self._changed.wait_for(lambda: server.running and server.view.has(serial, size), timeout):
+            if not server.running or not self._changed.wait_for(lambda: server.view.has(serial, size), timeout):
                 wanted = f"DISK {guest_serial(serial)} {size}" if size is not None else f"DISK-GONE {serial}"
                 raise GuestTimeout(server_id, wanted, timeout)
 

@@ -6,7 +6,8 @@
 #   DISK-GONE <serial>              a virtio disk disappeared
 #   GUEST-READY                     booted; the disks present at boot are already reported
 # <serial> is what the guest sees: the virtio-blk serial, at most 20 characters.
-# After GUEST-READY a root shell runs on ttyS0, so the host can type commands.
+# After GUEST-READY a root shell runs on ttyS0 (no echo, no prompt), so the host can type
+# commands and read their output.
 export PATH=/bin:/sbin
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -73,6 +74,10 @@ report_disks
 echo GUEST-READY
 
 exec 3>&-
+# The shell for the host: no echo and no prompt, so that its output and the lines above
+# never share a line (with echo on, busybox's line editing also sends ESC[6n queries).
+stty -echo
+export PS1='' PS2=''
 while :; do
     setsid cttyhack sh
 done
