@@ -252,7 +252,7 @@ def test_serve_answers_quickly_writes_clouds_yaml_and_stops_cleanly_on_sigterm(
             print(f"firebrick serve answered GET / {elapsed:.2f} s after the process started")
 
             assert root.status_code == 200
-            apis = {"identity": f"{url}/identity", "volume": f"{url}/volume"}
+            apis = {name: f"{url}/{name}" for name in ("identity", "volume", "compute", "image")}
             assert root.json() == {"name": "firebrick", "apis": apis}
             assert elapsed < 5, f"first answer took {elapsed:.2f} s"
 

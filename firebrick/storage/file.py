@@ -7,8 +7,11 @@ Layout::
     <pool>/.formats/volume-<id>, snapshot-<id>  the disk format of each object
     .tmp-<name> beside any of these             an object still being written
 
-An empty raw volume is a sparse file made in-process (what ``qemu-img create
--f raw`` does, minus a process start); everything else goes through qemu-img.
+An empty raw volume is a sparse file made in-process, and a raw volume grows by
+``ftruncate`` (what ``qemu-img create -f raw`` and ``qemu-img resize -f raw`` do,
+minus a process start); everything else goes through qemu-img. Free space comes
+from a ledger of the virtual sizes this backend wrote, rebuilt from the files
+every minute, so checking it does not read the whole pool.
 
 Snapshots are full point-in-time copies made with ``qemu-img convert`` (which
 skips zeroed runs, so sparse volumes give sparse snapshots), in the volume's
@@ -41,6 +44,8 @@ import functools
 import os
 import re
 import struct
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -65,6 +70,8 @@ __all__ = ["FileBackend"]
 _SNAPSHOTS = ".snapshots"
 _FORMATS = ".formats"
 _QCOW2_MAGIC = b"QFI\xfb"
+# How often the capacity ledger is rebuilt from the files (someone may have added one by hand).
+_RESCAN_SECONDS = 60.0
 _QCOW2_SIZE = struct.Struct(">Q")
 _QCOW2_SIZE_OFFSET = 24
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
@@ -96,6 +103,9 @@ class FileBackend(StorageBackend):
         self._pool = Path(pool_dir)
         self._total = capacity_gb * GiB
         self._default_format = default_format
+        self._ledger: dict[str, int] | None = None
+        self._ledger_until = 0.0
+        self._ledger_lock = threading.Lock()
         for sub in (_SNAPSHOTS, _FORMATS):
             (self._pool / sub).mkdir(parents=True, exist_ok=True)
 
@@ -168,11 +178,13 @@ class FileBackend(StorageBackend):
                 _qemu_img.convert(origin[0], origin[1], tmp, fmt)
                 if _virtual_size(tmp, fmt) < size:
                     _qemu_img.resize(tmp, fmt, size)
+        self._account(target, size)
 
     @_os_errors_as_storage_errors
     def delete(self, volume_id: str) -> None:
         """Remove a volume; a missing one is not an error."""
         self._remove(self.volume_path(volume_id))
+        self._account(self.volume_path(volume_id), None)
 
     @_os_errors_as_storage_errors
     def resize(self, volume_id: str, size_gb: int) -> None:
@@ -191,7 +203,11 @@ class FileBackend(StorageBackend):
         if size == current:
             return
         self._require_space(size - current)
-        _qemu_img.resize(path, fmt, size)
+        if fmt is DiskFormat.RAW:
+            _grow_raw(path, size)
+        else:
+            _qemu_img.resize(path, fmt, size)
+        self._account(path, size)
 
     @_os_errors_as_storage_errors
     def snapshot(self, volume_id: str, snapshot_id: str) -> None:
@@ -208,9 +224,11 @@ class FileBackend(StorageBackend):
             return
         source = self._volume(volume_id)
         fmt = self._format_of(source)
-        self._require_space(_virtual_size(source, fmt))
+        size = _virtual_size(source, fmt)
+        self._require_space(size)
         with self._staging(target, fmt) as tmp:
             _qemu_img.convert(source, fmt, tmp, fmt)
+        self._account(target, size)
 
     @_os_errors_as_storage_errors
     def revert(self, volume_id: str, snapshot_id: str) -> None:
@@ -229,11 +247,13 @@ class FileBackend(StorageBackend):
         fmt = self._format_of(source)
         with self._staging(target, fmt) as tmp:
             _qemu_img.convert(source, fmt, tmp, fmt)
+        self._account(target, _virtual_size(target, fmt))
 
     @_os_errors_as_storage_errors
     def delete_snapshot(self, snapshot_id: str) -> None:
         """Remove a snapshot; a missing one is not an error."""
         self._remove(self.snapshot_path(snapshot_id))
+        self._account(self.snapshot_path(snapshot_id), None)
 
     @_os_errors_as_storage_errors
     def inspect(self, volume_id: str) -> ObjectInfo:
@@ -308,8 +328,24 @@ class FileBackend(StorageBackend):
             raise StorageError(f"insufficient free space in pool: need {-(-need // GiB)} GiB, {free // GiB} GiB free")
 
     def _provisioned(self) -> int:
-        files = [*self._pool.glob("volume-*"), *(self._pool / _SNAPSHOTS).glob("snapshot-*")]
-        return sum(self._provisioned_size(path) for path in files)
+        """The virtual sizes of every volume and snapshot, from a ledger this backend keeps as it
+        writes; the pool is read again now and then, for files put there by hand."""
+        with self._ledger_lock:
+            if self._ledger is None or time.monotonic() > self._ledger_until:
+                files = [*self._pool.glob("volume-*"), *(self._pool / _SNAPSHOTS).glob("snapshot-*")]
+                self._ledger = {path.name: self._provisioned_size(path) for path in files}
+                self._ledger_until = time.monotonic() + _RESCAN_SECONDS
+            return sum(self._ledger.values())
+
+    def _account(self, path: Path, size: int | None) -> None:
+        """Note a file's new virtual size in the ledger (None: it is gone)."""
+        with self._ledger_lock:
+            if self._ledger is None:
+                return
+            if size is None:
+                self._ledger.pop(path.name, None)
+            else:
+                self._ledger[path.name] = size
 
     def _provisioned_size(self, path: Path) -> int:
         # A file nobody recorded was put here by hand; count it as the raw file it looks like.
@@ -391,6 +427,17 @@ def _sparse_file(path: Path, size: int) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+def _grow_raw(path: Path, size: int) -> None:
+    """Grow a raw volume in place: what ``qemu-img resize -f raw`` does (the new space is a
+    hole), without starting a process; made durable before the new size is reported."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, size)
+        os.fdatasync(fd)  # flushes the new size too: it is needed to read the file
     finally:
         os.close(fd)
 

@@ -40,6 +40,7 @@ class Console:
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task[None] | None = None
         self._shell = asyncio.Lock()
+        self._closing: asyncio.Task[None] | None = None
 
     async def open(self, sock: socket.socket) -> None:
         """Start reading from a connected socket."""
@@ -47,6 +48,12 @@ class Console:
         self._task = asyncio.create_task(self._read(), name=f"console-{self._server_id}")
 
     async def close(self) -> None:
+        """Stop reading and close the socket (several tasks may ask at once)."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._close())
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -30,6 +30,7 @@ class Monitor:
         # The always-on default listener would keep every event forever; we only use
         # listeners scoped to one operation.
         self._qmp.events.event_filter = lambda _event: False
+        self._closing: asyncio.Task[None] | None = None
 
     async def connect(self, sock: socket.socket, timeout: float) -> None:
         """Open the session over a connected socket (greeting, capabilities).
@@ -80,7 +81,15 @@ class Monitor:
         return dict(event)
 
     async def close(self) -> None:
-        """Close the session; a connection QEMU already dropped is not an error."""
+        """Close the session; a connection QEMU already dropped is not an error.
+
+        Safe to call from several tasks at once: they share one disconnect (two concurrent
+        ``disconnect()`` calls trip an assertion inside qemu.qmp)."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._disconnect())
+        await asyncio.shield(self._closing)
+
+    async def _disconnect(self) -> None:
         # disconnect() re-raises what ended the reader: EOFError when QEMU quit first.
         with contextlib.suppress(QMPError, OSError, EOFError):
             await self._qmp.disconnect()

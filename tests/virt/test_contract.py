@@ -9,6 +9,7 @@ only. The last test destroys the server.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -65,10 +66,8 @@ class Rig:
 
     def guest_device(self, serial: str) -> str:
         """The guest's name for the disk with ``serial``, asked inside the guest."""
-        out = self.shell(
-            f'for d in /sys/block/vd*; do read -r s < "$d/serial"; [ "$s" = "{serial[:20]}" ] && echo "${{d##*/}}"; done'
-        )
-        return out.strip()
+        match = f'read -r s < "$d/serial"; [ "$s" = "{serial[:20]}" ] && echo "${{d##*/}}"'
+        return self.shell(f"for d in /sys/block/vd*; do {match}; done").strip()
 
     def restart(self) -> None:
         """Replace the driver by a new one over the same state, as a firebrick restart does."""
@@ -304,6 +303,36 @@ def test_recover_after_a_restart_finds_the_running_guest(rig: Rig) -> None:
     rig.hv.wait_guest_disk(SERVER, spec.serial, 7 * MiB, WAIT)
     rig.hv.detach(SERVER, spec.serial)
     rig.hv.wait_guest_disk(SERVER, spec.serial, None, WAIT)
+
+
+def test_recover_repairs_a_change_a_crash_left_half_done(rig: Rig) -> None:
+    if rig.kind != "qemu":
+        pytest.skip("the fake keeps no state that a crash could tear")
+    stray, missing = rig.volume(), rig.volume(size=2 * MiB)
+    rig.hv.attach(SERVER, stray)
+    rig.hv.wait_guest_disk(SERVER, stray.serial, MiB, WAIT)
+    record_file = rig.root / "state" / "servers" / SERVER / "server.json"
+    record = json.loads(record_file.read_text())
+    # As if firebrick died after QEMU plugged `stray` but before the record said so, and
+    # after the record got `missing` but before QEMU plugged it.
+    port = min(set(range(16)) - {disk["port"] for disk in record["disks"]})
+    record["disks"] = [disk for disk in record["disks"] if disk["serial"] != stray.serial]
+    record["generation"] += 1
+    generation = record["generation"]
+    record["disks"].append(
+        {"serial": missing.serial, "path": str(missing.path), "format": "raw", "read_only": False,
+         "port": port, "qdev": f"disk{generation}", "nodes": generation}
+    )  # fmt: skip
+    record_file.write_text(json.dumps(record))
+
+    rig.restart()
+    assert rig.hv.recover().running == (SERVER,)
+
+    rig.hv.wait_guest_disk(SERVER, stray.serial, None, WAIT)
+    rig.hv.wait_guest_disk(SERVER, missing.serial, 2 * MiB, WAIT)
+    _assert_unlocked(stray)
+    rig.hv.detach(SERVER, missing.serial)
+    _assert_unlocked(missing)
 
 
 def test_reboot_brings_the_guest_back_with_its_disks(rig: Rig) -> None:

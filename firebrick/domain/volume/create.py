@@ -20,6 +20,7 @@ from firebrick.domain.ports import DiskFormat, Pool, Ports, SnapshotSource, Volu
 from firebrick.domain.volume import from_image
 from firebrick.domain.volume._lookup import find_type, scope, visible_volume
 from firebrick.domain.volume.states import SnapshotStatus, VolumeStatus
+from firebrick.domain.volume_types import is_multiattach
 from firebrick.errors import BackendError, InvalidInput, NotFound
 from firebrick.storage.base import Source
 
@@ -74,6 +75,7 @@ def request_create(ports: Ports, caller: Caller, request: CreateRequest) -> Volu
         source_volid=request.source_volid,
         metadata=dict(request.metadata),
         volume_type_name=volume_type.name,
+        multiattach=is_multiattach(volume_type),
     )
     limits = quota.limits_for(ports.quota_defaults, ports.quotas.overrides(caller.project_id), [volume_type.name])
     delta = quota.Delta(volume_type.id, volume_type.name, volumes=1, gigabytes=size, volume_size=size)

@@ -210,3 +210,29 @@ class TestSwapIsOnlyForMigrations:
         fault(service.compute("PUT", f"/servers/{guest}/os-volume_attachments/{MISSING_ID}", json=body), 404)
         service.http.close()
         detach(member, guest, old["id"])
+
+
+def test_a_multiattach_volume_joins_two_servers_from_2_60(member: ApiClient, admin: ApiClient, image: str) -> None:
+    made = admin.volume("POST", "/types", json={"volume_type": {"name": unique("multi")}})
+    assert made.status_code == 200, made.text
+    type_id = made.json()["volume_type"]["id"]
+    specs = {"extra_specs": {"multiattach": "<is> True"}}
+    assert admin.volume("POST", f"/types/{type_id}/extra_specs", json=specs).status_code == 200
+    volume = create_volume(member, volume_type=type_id)
+    assert volume["multiattach"] is True
+    first, second = create_server(member, image), create_server(member, image)
+    body = {"volumeAttachment": {"volumeId": volume["id"]}}
+    message = fault(member.compute("POST", f"/servers/{first}/os-volume_attachments", json=body), 400)
+    assert message == "Multiattach volumes are only supported starting with compute API version 2.60."
+    attach(member, first, volume["id"], version="2.60")
+    attach(member, second, volume["id"], version="2.60")
+    seen = member.volume("GET", f"/volumes/{volume['id']}").json()["volume"]["attachments"]
+    assert {a["server_id"] for a in seen} == {first, second}
+    again = member.compute("POST", f"/servers/{first}/os-volume_attachments", version="2.60", json=body)
+    assert fault(again, 400) == f"Invalid volume: volume {volume['id']} already attached"
+    member.compute("DELETE", f"/servers/{first}/os-volume_attachments/{volume['id']}")
+    wait(lambda: len(member.volume("GET", f"/volumes/{volume['id']}").json()["volume"]["attachments"]) == 1, "one left")
+    assert member.volume("GET", f"/volumes/{volume['id']}").json()["volume"]["status"] == "in-use"
+    detach(member, second, volume["id"])
+    delete_server(member, first)
+    delete_server(member, second)
