@@ -24,6 +24,8 @@ PORT=$("$ROOT/.venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("1
 URL=http://127.0.0.1:$PORT
 export FIREBRICK_ADMIN_PASSWORD=tempest-admin-secret
 export FIREBRICK_DATABASE_URL=${TEMPEST_DATABASE_URL:-sqlite:///$WORK/data/firebrick.db}
+# Real QEMU guests unless told otherwise (TEMPEST_HYPERVISOR=fake runs the API flows without guests).
+export FIREBRICK_HYPERVISOR=${TEMPEST_HYPERVISOR:-qemu}
 "$FIREBRICK" serve --data-dir "$WORK/data" --port "$PORT" > "$WORK/firebrick.log" 2>&1 &
 SERVER=$!
 WORKSPACE=firebrick-$(basename "$WORK")
@@ -50,11 +52,14 @@ sed -e "s|@URL@|$URL|" -e "s|@ACCOUNTS@|$ROOT/tempest/accounts.yaml|" -e "s|@IMA
     "$ROOT/tempest/tempest.conf.in" > "$WORK/ws/etc/tempest.conf"
 cd "$WORK/ws"
 if [ $# -gt 0 ]; then SELECT=(--regex "$1"); else SELECT=(--include-list "$ROOT/tempest/include-list.txt"); fi
+SELECT+=(--exclude-list "$ROOT/tempest/exclude-list.txt")
 set +e
 "$VENV/bin/tempest" run --config-file etc/tempest.conf "${SELECT[@]}" --concurrency "${TEMPEST_CONCURRENCY:-1}" \
     2>&1 | tee "$WORK/tempest.out" | grep -E '\.\.\. (ok|FAILED|SKIPPED)|^(Totals|=+$| - )|Passed|Failed|Skipped'
 STATUS=${PIPESTATUS[0]}
 set -e
+echo "--- failed:"
+grep -E '\.\.\. FAILED' "$WORK/tempest.out" | sed -E 's/^\{[0-9]+\} //' || echo "(none)"
 echo "--- skipped, with the reason tempest gives:"
 grep -E '\.\.\. SKIPPED' "$WORK/tempest.out" | sed -E 's/^\{[0-9]+\} //' || echo "(none)"
 if [ "$STATUS" -ne 0 ]; then

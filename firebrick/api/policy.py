@@ -117,8 +117,9 @@ _RULES = {
     "download_image": _READER,
     "publicize_image": _ADMIN,
     "communitize_image": _MEMBER,
-    "deactivate": _ADMIN,
-    "reactivate": _ADMIN,
+    # Glance's current defaults: the owner's members may deactivate and reactivate (tempest does, as a member).
+    "deactivate": _MEMBER,
+    "reactivate": _MEMBER,
 }
 
 

@@ -32,7 +32,8 @@ class ServiceRepository:
     def find(self, host: str | None = None, binary: str | None = None) -> list[Service]:
         query = sa.select(_S).order_by(_S.c.binary, _S.c.host)
         if host is not None:
-            query = query.where(_S.c.host == host)
+            # As Cinder filters: "vm" names the host itself and its backends "vm@file".
+            query = query.where(sa.or_(_S.c.host == host, _S.c.host.startswith(host + "@", autoescape=True)))
         if binary is not None:
             query = query.where(_S.c.binary == binary)
         with self._db.read() as conn:

@@ -95,7 +95,8 @@ class Console:
             if not await self.wait_for(lambda: end in self._since(start), timeout):
                 raise GuestTimeout(self._server_id, f"end of `{command}`", timeout)
             lines = self._since(start)
-            return "".join(line + "\n" for line in lines[lines.index(begin) + 1 : lines.index(end)])
+            first = lines.index(begin) + 1 if begin in lines else 0  # a huge output pushed it out of the tail
+            return "".join(line + "\n" for line in lines[first : lines.index(end)])
 
     def _since(self, start: int) -> list[str]:
         kept_from = self._seen - len(self._tail)

@@ -218,12 +218,22 @@ class QemuHypervisor(Hypervisor):
     async def _start(self, record: ServerRecord) -> None:
         if self._running(record.server_id) is not None:
             return
-        launch = await self._get_launch()
         directory = self._directory(record.server_id)
-        machine = await Machine.start(launch, record, directory, self._boot_timeout)
+        # A QEMU left running for this server (recover() not called yet) is taken over, not
+        # doubled: a second one would find the images locked and leave the first orphaned.
+        try:
+            machine = await Machine.adopt(record, directory)
+        except VirtError:
+            log.warning("server %s: a QEMU that did not answer was killed", record.server_id, exc_info=True)
+            machine = None
+        if machine is not None:
+            self._adopted(machine)
+            await self._reconcile(machine, record)
+        else:
+            machine = await Machine.start(await self._get_launch(), record, directory, self._boot_timeout)
+            self._adopted(machine)
         record.powered_on = True
         record.save(directory)
-        self._adopted(machine)
 
     async def _stop(self, server_id: str) -> None:
         machine = self._machines.pop(server_id, None)

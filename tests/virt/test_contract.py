@@ -305,6 +305,17 @@ def test_recover_after_a_restart_finds_the_running_guest(rig: Rig) -> None:
     rig.hv.wait_guest_disk(SERVER, spec.serial, None, WAIT)
 
 
+def test_power_on_after_a_restart_takes_over_the_running_guest(rig: Rig) -> None:
+    pid = rig.hv.pid(SERVER) if isinstance(rig.hv, QemuHypervisor) else None
+
+    rig.restart()
+    rig.hv.power_on(SERVER)  # before any recover(): no second QEMU for the same server
+
+    assert rig.hv.power_state(SERVER) is PowerState.RUNNING
+    if isinstance(rig.hv, QemuHypervisor):
+        assert rig.hv.pid(SERVER) == pid
+
+
 def test_recover_repairs_a_change_a_crash_left_half_done(rig: Rig) -> None:
     if rig.kind != "qemu":
         pytest.skip("the fake keeps no state that a crash could tear")

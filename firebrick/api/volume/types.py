@@ -128,7 +128,7 @@ async def update(request: Request, call: VolumeCall) -> Response:
     updated = volume_types.update_type(
         call.ports, request.path_params["type_id"], spec.get("name"), spec.get("description"), is_public
     )
-    return JSONResponse({"volume_type": type_view(call, updated, with_qos=False)})
+    return JSONResponse({"volume_type": type_view(call, updated, with_qos=False, with_access=False)})
 
 
 @volume_endpoint

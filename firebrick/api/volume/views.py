@@ -194,7 +194,10 @@ def snapshot_view(call: VolumeCall, snapshot: Snapshot, extended: bool) -> dict[
     return body
 
 
-def type_view(call: VolumeCall, volume_type: VolumeType, with_qos: bool = True) -> dict[str, Any]:
+def type_view(
+    call: VolumeCall, volume_type: VolumeType, with_qos: bool = True, with_access: bool = True
+) -> dict[str, Any]:
+    """A volume type; Cinder's access extension adds its flag to index, show and create answers, not update's."""
     admin_specs = call.allowed("volume_extension:access_types_extra_specs")
     specs = (
         volume_type.extra_specs
@@ -207,8 +210,9 @@ def type_view(call: VolumeCall, volume_type: VolumeType, with_qos: bool = True) 
         "is_public": volume_type.is_public,
         "description": volume_type.description,
         "extra_specs": specs,
-        "os-volume-type-access:is_public": volume_type.is_public,
     }
+    if with_access:
+        body["os-volume-type-access:is_public"] = volume_type.is_public
     if with_qos and call.allowed("volume_extension:access_types_qos_specs_id"):
         body["qos_specs_id"] = None
     return body

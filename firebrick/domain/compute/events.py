@@ -19,6 +19,7 @@ from firebrick.domain.compute.actions import event, record
 from firebrick.domain.compute.jobs import ComputeJobKind, queue
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.model import Job
+from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import FirebrickError
 
 __all__ = ["EXTEND_VOLUME", "ExternalEvent", "accept_events"]
@@ -27,12 +28,8 @@ log = logging.getLogger(__name__)
 
 GiB = 1024**3
 VOLUME_EXTENDED = "volume-extended"
-# The block-storage side's status while it waits for this side to confirm an extend.
-EXTENDING = "extending"
 # How long the guest has to report the new size of its disk.
 GUEST_CONFIRM_TIMEOUT = 30.0
-# The block-storage side's status while it waits for this side to confirm an extend.
-EXTENDING = "extending"
 # How long the guest has to report the new size of its disk.
 GUEST_CONFIRM_TIMEOUT = 30.0
 # Nova's TAG_REQUIRED: these events name what they are about in ``tag``.
@@ -88,10 +85,10 @@ def run_extend_volume(ports: ComputePorts, job: Job) -> None:
             _resize_guest_disk(ports, job.resource_id, volume_id, volume.size)
     except FirebrickError as error:
         log.warning("extend of volume %s in server %s failed: %s", volume_id, job.resource_id, error)
-        if volume is not None and volume.status == EXTENDING:
+        if volume is not None and volume.status == VolumeStatus.EXTENDING:
             ports.volumes.extend_volume_completion(volume_id, error=True)
     else:
-        if volume is not None and volume.status == EXTENDING:
+        if volume is not None and volume.status == VolumeStatus.EXTENDING:
             ports.volumes.extend_volume_completion(volume_id, error=False)
     ports.jobs.finish(job.id)
 

@@ -17,10 +17,12 @@ __all__ = ["image_not_found", "may_see", "reach", "visible_image"]
 
 
 def image_not_found(image_id: str) -> NotFound:
+    """Glance's answer for an image that does not exist or that the caller may not see."""
     return NotFound("Image", image_id, f"No image found with ID {image_id}")
 
 
 def may_see(caller: Caller, image: Image) -> bool:
+    """Whether the caller may see the image (the rule of the module docstring)."""
     if caller.is_admin or image.owner == caller.project_id:
         return True
     return image.visibility in (Visibility.PUBLIC, Visibility.COMMUNITY)
