@@ -20,7 +20,6 @@ from tests.clients.test_openstacksdk import connect as sdk_connect
 from tests.clients.test_openstacksdk import pytestmark as sdk_marks
 from tests.conftest import DEMO_PASSWORD, ApiClient, RunningServer
 
-
 SDK_WARNINGS = sdk_marks.args
 
 
