@@ -1,0 +1,148 @@
+"""The whole path on the real parts: a QEMU guest, volumes as files, both APIs over HTTP.
+
+One server boots for the module (about 4 s under TCG); each test attaches its own
+volumes to it. What the guest sees is read from its serial console through the
+compute API (``DISK <serial> <bytes>`` lines) and, for bytes, by running a command
+inside the guest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from firebrick.virt.qemu import QemuHypervisor
+from tests.api.compute._helpers import attach, create_server, detach, public_image, volume_status, wait
+from tests.api.volume._helpers import create_volume, fault, file_backend
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    DEMO_PASSWORD,
+    ApiClient,
+    RunningServer,
+    api_client,
+    database_url,
+    make_settings,
+    start_server,
+)
+
+GiB = 1024**3
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data_dir = tmp_path_factory.mktemp("guest")
+    urls = database_url(data_dir)
+    running = start_server(make_settings(data_dir, next(urls), hypervisor="qemu", extend_confirm_timeout=60))
+    try:
+        yield running
+    finally:
+        running.stop()
+        next(urls, None)
+
+
+@pytest.fixture(scope="module")
+def demo(node: RunningServer) -> Iterator[ApiClient]:
+    client = api_client(node, "demo", DEMO_PASSWORD, "demo")
+    yield client
+    client.http.close()
+
+
+@pytest.fixture(scope="module")
+def guest(node: RunningServer, demo: ApiClient) -> Iterator[str]:
+    admin = api_client(node, "admin", ADMIN_PASSWORD, "admin")
+    image = public_image(admin)
+    admin.http.close()
+    server_id = create_server(demo, image, timeout=180)
+    yield server_id
+    demo.compute("DELETE", f"/servers/{server_id}")
+    wait(lambda: demo.compute("GET", f"/servers/{server_id}").status_code == 404, "server gone", timeout=60)
+    assert hypervisor(node).pid(server_id) is None  # no QEMU process is left behind
+
+
+def hypervisor(node: RunningServer) -> QemuHypervisor:
+    driver = node.node.hypervisor
+    assert isinstance(driver, QemuHypervisor)
+    return driver
+
+
+def console(demo: ApiClient, server_id: str) -> list[str]:
+    answer = demo.compute("POST", f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}})
+    assert answer.status_code == 200, answer.text
+    lines: list[str] = answer.json()["output"].splitlines()
+    return lines
+
+
+def guest_reports(demo: ApiClient, server_id: str, line: str) -> None:
+    wait(lambda: line in console(demo, server_id), f"the guest to report {line!r}", timeout=30)
+
+
+def _write_pattern(path: Path) -> str:
+    chunk = hashlib.sha256(path.name.encode()).digest() * 128  # 4 KiB that only this volume holds
+    with path.open("r+b") as volume_file:
+        volume_file.write(chunk)
+    return hashlib.md5(chunk).hexdigest()  # noqa: S324 - busybox md5sum is what the guest has
+
+
+def test_attach_shows_the_disk_in_the_guest_with_its_bytes(node: RunningServer, demo: ApiClient, guest: str) -> None:
+    volume = create_volume(demo)
+    digest = _write_pattern(file_backend(node).volume_path(volume["id"]))
+    answer = attach(demo, guest, volume["id"])
+    serial = volume["id"][:20]
+    guest_reports(demo, guest, f"DISK {serial} {GiB}")
+    find = f'for d in /sys/block/vd*; do [ "$(cat $d/serial)" = {serial} ] && echo ${{d##*/}}; done'
+    device = hypervisor(node).run_in_guest(guest, find).strip()
+    assert device.startswith("vd")
+    read = hypervisor(node).run_in_guest(guest, f"dd if=/dev/{device} bs=4096 count=1 2>/dev/null | md5sum")
+    assert read.split()[0] == digest
+    assert answer["device"].startswith("/dev/vd")
+    detach(demo, guest, volume["id"])
+    guest_reports(demo, guest, f"DISK-GONE {serial}")
+
+
+def test_an_attached_extend_ends_when_the_guest_sees_the_new_size(demo: ApiClient, guest: str) -> None:
+    volume = create_volume(demo)
+    attach(demo, guest, volume["id"])
+    serial = volume["id"][:20]
+    guest_reports(demo, guest, f"DISK {serial} {GiB}")
+    extend = demo.volume("POST", f"/volumes/{volume['id']}/action", version="3.42", json={"os-extend": {"new_size": 2}})
+    assert extend.status_code == 202, extend.text
+    wait(lambda: volume_status(demo, volume["id"]) != "extending", "the extend to settle", timeout=60)
+    shown = demo.volume("GET", f"/volumes/{volume['id']}").json()["volume"]
+    assert (shown["status"], shown["size"]) == ("in-use", 2)
+    # The volume became in-use only after the guest said so: the line is already there.
+    assert f"DISK {serial} {2 * GiB}" in console(demo, guest)
+    actions = demo.compute("GET", f"/servers/{guest}/os-instance-actions").json()["instanceActions"]
+    [extended] = [a for a in actions if a["action"] == "extend_volume"]
+    shown_action = demo.compute("GET", f"/servers/{guest}/os-instance-actions/{extended['request_id']}", version="2.51")
+    [step] = shown_action.json()["instanceAction"]["events"]
+    assert (step["event"], step["result"]) == ("compute_extend_volume", "Success")
+    detach(demo, guest, volume["id"])
+
+
+def test_a_direct_swap_changes_nothing_in_the_guest(node: RunningServer, demo: ApiClient, guest: str) -> None:
+    old, new = create_volume(demo), create_volume(demo)
+    attach(demo, guest, old["id"])
+    guest_reports(demo, guest, f"DISK {old['id'][:20]} {GiB}")
+    admin = api_client(node, "admin", ADMIN_PASSWORD, "admin")
+    body = {"volumeAttachment": {"volumeId": new["id"]}}
+    fault(admin.compute("PUT", f"/servers/{guest}/os-volume_attachments/{old['id']}", json=body), 409)
+    admin.http.close()
+    assert f"DISK {new['id'][:20]} {GiB}" not in console(demo, guest)
+    assert volume_status(demo, new["id"]) == "available"
+    detach(demo, guest, old["id"])
+
+
+def test_stop_and_start_bring_the_disks_back(demo: ApiClient, guest: str) -> None:
+    volume = create_volume(demo)
+    attach(demo, guest, volume["id"])
+    assert demo.compute("POST", f"/servers/{guest}/action", json={"os-stop": None}).status_code == 202
+    wait(lambda: demo.compute("GET", f"/servers/{guest}").json()["server"]["status"] == "SHUTOFF", "shutoff")
+    assert demo.compute("POST", f"/servers/{guest}/action", json={"os-start": None}).status_code == 202
+    wait(lambda: demo.compute("GET", f"/servers/{guest}").json()["server"]["status"] == "ACTIVE", "active", 120)
+    lines = console(demo, guest)
+    last_boot = len(lines) - 1 - lines[::-1].index("GUEST-READY")
+    assert any(line == f"DISK {volume['id'][:20]} {GiB}" for line in lines[last_boot - 20 :])
+    detach(demo, guest, volume["id"])
