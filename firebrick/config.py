@@ -28,6 +28,7 @@ The TOML file may hold any of these (all optional; defaults shown)::
 
     [compute]
     hypervisor = "qemu"        # or "fake": no guests, for tests
+    accel = "auto"             # or "kvm", "tcg"; auto tries KVM with a boot timeout, then TCG
     volume_url = ""            # the block-storage API; defaults to public_url/volume/v3
 
     [quota]                    # Cinder's defaults
@@ -46,6 +47,7 @@ The TOML file may hold any of these (all optional; defaults shown)::
 Environment variables override the file: ``FIREBRICK_HOST``, ``FIREBRICK_PORT``,
 ``FIREBRICK_PUBLIC_URL``, ``FIREBRICK_DATA_DIR``, ``FIREBRICK_DATABASE_URL``,
 ``FIREBRICK_POLICY_FILE``, ``FIREBRICK_COMPUTE_URL``, ``FIREBRICK_VOLUME_URL``, ``FIREBRICK_HYPERVISOR``,
+``FIREBRICK_ACCEL``,
 ``FIREBRICK_ADMIN_PASSWORD``, ``FIREBRICK_DEMO_PASSWORD``.
 """
 
@@ -111,6 +113,8 @@ class Settings:
     volume_url: str | None = None
     # The compute side's hypervisor: "qemu" (real guests) or "fake" (in memory, for tests).
     hypervisor: str = "qemu"
+    # QEMU's accelerator: "auto" (KVM when a guest really boots with it, else TCG), "kvm" or "tcg".
+    accel: str = "auto"
     # An attached extend waits this long for the guest to confirm the new size; 0: no waiting (OpenStack's way).
     extend_confirm_timeout: int = 120
 
@@ -162,6 +166,9 @@ def load_settings(
     hypervisor = str(pick("HYPERVISOR", compute, "hypervisor", "qemu"))
     if hypervisor not in ("qemu", "fake"):
         raise InvalidInput(f"setting hypervisor must be qemu or fake, not {hypervisor!r}")
+    accel = str(pick("ACCEL", compute, "accel", "auto"))
+    if accel not in ("auto", "kvm", "tcg"):
+        raise InvalidInput(f"setting accel must be auto, kvm or tcg, not {accel!r}")
     return Settings(
         host=host,
         port=port,
@@ -169,6 +176,7 @@ def load_settings(
         compute_url=compute_url,
         volume_url=volume_url,
         hypervisor=hypervisor,
+        accel=accel,
         data_dir=data_dir,
         database_url=db_url,
         backends=_backends(raw.get("backends"), data_dir),

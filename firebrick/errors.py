@@ -16,6 +16,7 @@ HTTP codes::
     │   └── NotPermitted          the resource refuses it, whoever asks (a protected image)
     └── BackendError              a driver failed (the message is user-safe)
         ├── StorageError          qemu-img or the file system failed
+        │   └── ImageInUse        a running guest holds the image (QEMU's lock)
         └── VirtError             the hypervisor (QEMU, QMP) failed
             ├── DetachTimeout     the guest never released a disk
             └── GuestTimeout      the guest did not report in time (boot, a disk change)
@@ -32,6 +33,7 @@ __all__ = [
     "FirebrickError",
     "Forbidden",
     "GuestTimeout",
+    "ImageInUse",
     "Invalid",
     "InvalidInput",
     "InvalidState",
@@ -150,6 +152,10 @@ class StorageError(BackendError):
         self.command = command
         self.returncode = returncode
         self.stderr = stderr
+
+
+class ImageInUse(StorageError):
+    """A running guest holds the image open (QEMU's lock): only its hypervisor may change it now."""
 
 
 class VirtError(BackendError):

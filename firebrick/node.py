@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from firebrick import first_run
 from firebrick.api.policy import Authorizer
@@ -158,7 +158,10 @@ def _hypervisor(settings: Settings) -> Hypervisor:
         return FakeHypervisor()
     from firebrick.virt.qemu import QemuHypervisor  # imports qemu.qmp: only where guests run
 
-    return QemuHypervisor(settings.data_dir / "instances")
+    return QemuHypervisor(settings.data_dir / "instances", accel=_ACCELS[settings.accel])
+
+
+_ACCELS: dict[str, Literal["auto", "kvm", "tcg"]] = {"auto": "auto", "kvm": "kvm", "tcg": "tcg"}
 
 
 def _connector(hostname: str) -> dict[str, Any]:

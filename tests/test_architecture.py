@@ -27,6 +27,8 @@ FORBIDDEN = {
         "uvicorn",
     ),
     "firebrick.storage": ("firebrick.api", "firebrick.db", "firebrick.domain", "sqlalchemy", "starlette"),
+    "firebrick.virt": ("firebrick.api", "firebrick.db", "firebrick.domain", "sqlalchemy", "starlette"),
+    "firebrick.remote": ("firebrick.api", "firebrick.db", "firebrick.domain", "sqlalchemy", "starlette", "qemu"),
     "firebrick.db": ("firebrick.api", "starlette"),
     "firebrick.workers": ("firebrick.api", "starlette", "sqlalchemy"),
 }

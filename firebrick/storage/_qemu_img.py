@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from firebrick.errors import StorageError
+from firebrick.errors import ImageInUse, StorageError
 from firebrick.storage.base import DiskFormat, ObjectInfo
 
 __all__ = ["convert", "create", "info", "resize", "standalone_virtual_size"]
@@ -147,7 +147,9 @@ def _run(action: str, *args: str) -> str:
         message = f"qemu-img {action} failed: cannot run qemu-img ({exc.strerror})"
         raise StorageError(message, command=command) from exc
     if result.returncode != 0:
-        raise StorageError(
+        # QEMU locks the images a guest has open; qemu-img says so in these words.
+        error = ImageInUse if 'Failed to get "write" lock' in result.stderr else StorageError
+        raise error(
             f"qemu-img {action} failed: {_detail(result.stderr, args)}",
             command=command,
             returncode=result.returncode,

@@ -4,8 +4,9 @@
 nested virtualisation) a stock kernel hangs right after the real-mode setup, with no error,
 and ``-accel kvm:tcg`` does not fall back because KVM *initialises* fine. So the driver
 boots a throwaway guest with KVM once and waits a short time for ``GUEST-READY``; the
-verdict is kept in ``accel.json`` under the driver's state directory, keyed by the host
-kernel and the QEMU binary, and asked again when either changes.
+verdict is kept in a small JSON file (``accel.json`` in the driver's state directory unless
+told otherwise), keyed by the host kernel and the QEMU binary, and asked again when either
+changes.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import os
 import signal
 from pathlib import Path
 
-__all__ = ["kill_orphans", "qemu_processes"]
+__all__ = ["kill_orphans", "kill_pid", "qemu_processes"]
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,13 @@ async def kill_orphans(root: Path, owned: set[int]) -> list[str]:
         if pid in owned or pid == os.getpid():
             continue
         log.warning("killing QEMU %d (%s): no server owns it", pid, name)
-        await _kill(pid)
+        await kill_pid(pid)
         killed.append(name)
     return killed
 
 
-async def _kill(pid: int) -> None:
+async def kill_pid(pid: int) -> None:
+    """SIGKILL ``pid`` and wait (up to 5 s) for it to exit; reap it when it is our child."""
     try:
         pidfd = os.pidfd_open(pid)
     except ProcessLookupError:

@@ -48,8 +48,8 @@ from firebrick.errors import GuestTimeout, InvalidInput, NotFound, VirtError
 from firebrick.virt import _disks
 from firebrick.virt._accel import AccelCache, kvm_usable
 from firebrick.virt._loop import LoopThread
-from firebrick.virt._machine import Launch, Machine, read_console
-from firebrick.virt._processes import kill_orphans
+from firebrick.virt._machine import Launch, Machine, find_pid, read_console
+from firebrick.virt._processes import kill_orphans, kill_pid
 from firebrick.virt._record import DiskRecord, ServerRecord
 from firebrick.virt.base import AttachSpec, Hypervisor, PowerState, RecoveryReport, guest_serial
 from firebrick.virt.guest.build import GuestImage, build_guest
@@ -65,8 +65,10 @@ _PROBE_STOP_SECONDS = 5.0
 class QemuHypervisor(Hypervisor):
     """Servers as QEMU processes under ``state_dir``; see the module docstring.
 
-    ``accel`` is ``"auto"``, ``"kvm"`` or ``"tcg"``; ``ports`` is the number of hot-plug
-    slots per server (at most 26, one per device letter).
+    ``accel`` is ``"auto"``, ``"kvm"`` or ``"tcg"``; with ``"auto"`` the verdict is kept
+    in ``accel_cache`` (default ``<state_dir>/accel.json``; point several drivers, say one per
+    test, at one file to probe once per host). ``ports`` is the number of hot-plug slots per
+    server (at most 26, one per device letter).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class QemuHypervisor(Hypervisor):
         ports: int = 16,
         boot_timeout: float = 60.0,
         kvm_probe_timeout: float = 8.0,
+        accel_cache: Path | None = None,
         stop_timeout: float = 10.0,
     ) -> None:
         if not 1 <= ports <= 26:
@@ -88,6 +91,7 @@ class QemuHypervisor(Hypervisor):
         self._ports = ports
         self._boot_timeout = boot_timeout
         self._probe_timeout = kvm_probe_timeout
+        self._accel_cache = accel_cache or self._root / "accel.json"
         self._stop_timeout = stop_timeout
         self._loop = LoopThread("firebrick-qemu")
         self._launch: Launch | None = None
@@ -239,6 +243,8 @@ class QemuHypervisor(Hypervisor):
         machine = self._machines.pop(server_id, None)
         if machine is not None:
             await machine.stop(self._stop_timeout)
+        elif (pid := find_pid(self._directory(server_id))) is not None:
+            await kill_pid(pid)  # left running before a restart, and not recovered yet
 
     def _adopted(self, machine: Machine) -> None:
         """Track a live machine; forget it (and close its connections) when QEMU exits."""
@@ -352,7 +358,10 @@ class QemuHypervisor(Hypervisor):
                 machine = None
             if machine is not None:
                 self._adopted(machine)
-                await self._reconcile(machine, record)
+                try:
+                    await self._reconcile(machine, record)
+                except VirtError:  # the guest runs; a disk that cannot be plugged again shows later
+                    log.warning("server %s: its disks could not be reconciled", record.server_id, exc_info=True)
         if self._running(record.server_id) is not None:
             if not record.powered_on:  # started, then firebrick stopped before saving that
                 record.powered_on = True
@@ -390,7 +399,7 @@ class QemuHypervisor(Hypervisor):
     async def _detect_accel(self, binary: str, guest: GuestImage) -> str:
         if not kvm_usable():
             return "tcg"
-        cache = AccelCache(self._root / "accel.json", binary)
+        cache = AccelCache(self._accel_cache, binary)
         if (verdict := cache.get()) is None:
             verdict = await self._probe_kvm(Launch(binary, "kvm", guest, 0))
             log.info("accelerator for this host: %s", verdict)

@@ -23,6 +23,7 @@ import pytest
 
 from firebrick.errors import DetachTimeout, InvalidInput, NotFound, VirtError
 from firebrick.virt import AttachSpec, DiskFormat, FakeHypervisor, Hypervisor, PowerState, QemuHypervisor
+from firebrick.virt._accel import kvm_usable
 from firebrick.virt.guest import find_kernel
 
 MiB = 1 << 20
@@ -112,6 +113,8 @@ def test_boot_waits_for_the_guest(rig: Rig) -> None:
     assert rig.hv.power_state(SERVER) is PowerState.RUNNING
     assert rig.hv.is_running(SERVER)
     assert "GUEST-READY" in console_lines(rig)
+    if rig.kind == "qemu" and kvm_usable():  # the KVM probe's verdict is remembered
+        assert json.loads((rig.root / "state" / "accel.json").read_text())["accel"] in ("kvm", "tcg")
 
 
 @pytest.mark.parametrize("fmt", list(DiskFormat))
@@ -359,6 +362,7 @@ def test_reboot_brings_the_guest_back_with_its_disks(rig: Rig) -> None:
 
 def test_destroy_stops_the_guest_and_forgets_it(rig: Rig) -> None:
     pid = rig.hv.pid(SERVER) if isinstance(rig.hv, QemuHypervisor) else None
+    rig.restart()  # and no recover(): the new driver must still stop the old guest
 
     rig.hv.destroy(SERVER)
 

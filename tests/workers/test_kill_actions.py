@@ -1,17 +1,16 @@
 """``kill -9`` in the middle of volume actions, then a restart: nothing stays transitional, no byte is lost.
 
-A ``qemu-img`` shim ahead of ``PATH`` holds every ``resize`` at a chosen point and says
-so with a marker file, so the node dies exactly there: before the file grew, or after it
-grew but before the new size was recorded. Four held extends also keep all four worker
-threads busy, so a retype and an unmanage asked for meanwhile are still queued when the
-node dies. The whole process group dies, qemu-img too, as it does when a machine loses
-power; the restarted node runs without the shim.
+A ``sitecustomize`` shim ahead of ``PYTHONPATH`` holds every growth of a raw volume file
+at a chosen point and says so with a marker file, so the node dies exactly there: before
+the file grew, or after it grew but before the new size was recorded. Four held extends
+also keep all four worker threads busy, so a retype and an unmanage asked for meanwhile are
+still queued when the node dies. The whole process group dies, as it does when a machine
+loses power; the restarted node runs without the shim.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,15 +26,24 @@ from tests.workers.test_kill_restart import Process, _client, _create, _pending_
 GiB = 1024**3
 _SIZES = (1, 2, 3, 4)  # one volume of each, each grown by 2 GiB: as many as the worker has threads
 
-# $1 is qemu-img's subcommand; the marker's name carries the shim's pid, one per resize.
-_SHIM = """#!/bin/sh
-if [ "$1" = resize ]; then
+# Loaded by the node's interpreter at start: each raw growth leaves a marker named after its file.
+_SHIM = """
+import time
+from pathlib import Path
+
+import firebrick.storage.file as storage_file
+
+_grow = storage_file._grow_raw
+
+
+def _held(path, size):
     {grow}
-    touch "{markers}/resize.$$"
-    sleep 60
+    Path({markers!r}, "resize." + path.name).touch()
+    time.sleep(60)
     {finish}
-fi
-exec {qemu_img} "$@"
+
+
+storage_file._grow_raw = _held
 """
 
 
@@ -56,7 +64,7 @@ def processes() -> Iterator[list[Process]]:
 
 @dataclass
 class HeldExtends:
-    """A node whose extends are all stuck in ``qemu-img resize``, and what they started from."""
+    """A node whose extends are all held while growing their files, and what they started from."""
 
     node: Process
     client: httpx.Client
@@ -68,21 +76,16 @@ class HeldExtends:
 
 
 def _shim(directory: Path, markers: Path, resize_first: bool) -> Path:
-    real = shutil.which("qemu-img")
-    assert real is not None
-    grow, finish = (f'{real} "$@" || exit $?', "exit 0") if resize_first else (":", ":")
-    script = _SHIM.format(grow=grow, finish=finish, markers=markers, qemu_img=real)
+    grow, finish = ("_grow(path, size)", "return") if resize_first else ("pass", "_grow(path, size)")
     directory.mkdir()
-    shim = directory / "qemu-img"
-    shim.write_text(script)
-    shim.chmod(0o755)
+    (directory / "sitecustomize.py").write_text(_SHIM.format(grow=grow, finish=finish, markers=str(markers)))
     return directory
 
 
 def _hold_extends(tmp_path: Path, directory: Path, db_url: str, resize_first: bool, others: int = 0) -> HeldExtends:
     markers = tmp_path / "markers"
     markers.mkdir()
-    node = Process(directory, db_url, path_first=_shim(tmp_path / "shim", markers, resize_first))
+    node = Process(directory, db_url, python_first=_shim(tmp_path / "shim", markers, resize_first))
     client = _client(node.url)
     project = client.headers["x-project"]
     pool = directory / "pools" / "file"

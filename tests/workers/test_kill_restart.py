@@ -27,9 +27,10 @@ def _free_port() -> int:
 
 
 class Process:
-    """``firebrick serve`` in a session of its own; ``path_first`` is put ahead of ``PATH`` (to find a shim)."""
+    """``firebrick serve`` in a session of its own; ``python_first`` is put ahead of ``PYTHONPATH``
+    (to load a ``sitecustomize`` shim)."""
 
-    def __init__(self, data_dir: Path, db_url: str, path_first: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, db_url: str, python_first: Path | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -37,9 +38,10 @@ class Process:
             "FIREBRICK_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "FIREBRICK_DEMO_PASSWORD": DEMO_PASSWORD,
             "FIREBRICK_DATABASE_URL": db_url,
+            "FIREBRICK_HYPERVISOR": "fake",
         }
-        if path_first is not None:
-            env["PATH"] = f"{path_first}{os.pathsep}{env.get('PATH', '')}"
+        if python_first is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_first), env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "firebrick", "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
             env=env,

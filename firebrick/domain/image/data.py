@@ -45,9 +45,12 @@ def upload_data(ports: Ports, caller: Caller, image_id: str, chunks: Iterable[by
     return finish_saving(service, image, lambda: service.files.receive(image.id, chunks))
 
 
-def finish_saving(service: ImagePorts, image: Image, store: Callable[[], ImageData]) -> Image:
-    """Run ``store`` for an image in ``saving`` and record the result: ``active`` with size and
-    digests. When ``store`` raises, the image goes back to ``queued`` and the error propagates.
+def finish_saving(
+    service: ImagePorts, image: Image, store: Callable[[], ImageData], virtual_size: int | None = None
+) -> Image:
+    """Run ``store`` for an image in ``saving`` and record the result: ``active`` with size,
+    digests and virtual size (read from the data by qemu-img unless the caller knows it).
+    When ``store`` raises, the image goes back to ``queued`` and the error propagates.
 
     Raises:
         NotFound: the image was deleted meanwhile (its new data is removed again).
@@ -58,7 +61,8 @@ def finish_saving(service: ImagePorts, image: Image, store: Callable[[], ImageDa
         service.records.transition(image.id, {ImageStatus.SAVING}, ImageStatus.QUEUED)
         raise
     fmt = IMAGE_FORMATS.get(image.disk_format or "")
-    virtual_size = service.files.virtual_size(image.id, fmt) if fmt else None
+    if virtual_size is None and fmt:
+        virtual_size = service.files.virtual_size(image.id, fmt)
     done = service.records.transition(
         image.id, {ImageStatus.SAVING}, ImageStatus.ACTIVE,
         size=data.size, virtual_size=virtual_size, checksum=data.checksum,

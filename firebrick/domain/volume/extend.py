@@ -35,13 +35,13 @@ from firebrick.domain.model import Caller, Job, Volume
 from firebrick.domain.ports import Ports
 from firebrick.domain.volume._lookup import visible_volume
 from firebrick.domain.volume.states import AttachStatus, VolumeStatus
-from firebrick.errors import BackendError, InvalidInput, InvalidState
+from firebrick.errors import BackendError, ImageInUse, InvalidInput, InvalidState
 
 __all__ = ["CONFIRM_EXTENDED", "EXTEND", "NOTIFY_EXTENDED", "complete_extend", "request_extend"]
 
 _MIN_SIZE_SPEC, _MAX_SIZE_SPEC = "provisioning:min_vol_size", "provisioning:max_vol_size"
 _EXTENDABLE = frozenset({VolumeStatus.AVAILABLE})
-_CONFIRM_POLL_SECONDS = 0.05
+_CONFIRM_POLL_SECONDS = 0.01
 _EXTENDABLE_ATTACHED = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
 
 
@@ -99,25 +99,36 @@ def run_extend(ports: Ports, job: Job) -> None:
         ports.jobs.finish(job.id)
         return
     new_size = int(job.payload["new_size"])
+    servers = _attached_servers(volume)
     try:
         ports.pool(volume.host).driver.resize(volume.id, new_size)
+    except ImageInUse as error:
+        # A running guest holds a qcow2 image: its hypervisor grows it (block_resize) when told of the
+        # new size below. With nobody to tell, the extend cannot happen.
+        if not servers:
+            give_up_extend(ports, job, str(error))
+            return
     except BackendError as error:
         give_up_extend(ports, job, str(error))
         return
-    servers = _attached_servers(volume)
     if servers and ports.extend_confirm_timeout is not None:
         deadline = time.time() + ports.extend_confirm_timeout
         confirm = new_job(ports, CONFIRM_EXTENDED, volume.id, servers=servers, old_size=volume.size, deadline=deadline)
-        ports.volumes.transition(
+        moved = ports.volumes.transition(
             volume.id, {VolumeStatus.EXTENDING}, VolumeStatus.EXTENDING, job=confirm, done_job=job.id,
             size=new_size, previous_status=job.payload["previous_status"],
         )  # fmt: skip
+        if moved:
+            # Go on in this thread at once: the job row only matters if the process dies here.
+            run_confirm_extended(ports, confirm)
         return
     notify = new_job(ports, NOTIFY_EXTENDED, volume.id, servers=servers) if servers else None
-    ports.volumes.transition(
+    moved = ports.volumes.transition(
         volume.id, {VolumeStatus.EXTENDING}, job.payload["previous_status"],
         job=notify, done_job=job.id, size=new_size, resize_target=None,
     )  # fmt: skip
+    if moved and notify is not None:
+        run_notify_extended(ports, notify)
 
 
 def _attached_servers(volume: Volume) -> list[str]:

@@ -33,7 +33,8 @@ from firebrick.domain.ports import Ports
 from firebrick.domain.volume._lookup import visible_volume
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, InvalidState, NotFound
-from firebrick.storage.base import IMAGE_FORMATS
+from firebrick.storage.base import IMAGE_FORMATS, GiB
+from firebrick.storage.images import ImageData
 
 __all__ = ["UPLOAD", "UploadRequest", "request_upload"]
 
@@ -107,17 +108,25 @@ def run_upload(ports: Ports, job: Job) -> None:
         give_up_upload(ports, job, f"image {image_id} was deleted or changed during the upload")
         return
     if image.status != ImageStatus.ACTIVE:
-        service.records.transition(image.id, _UNFINISHED, ImageStatus.SAVING, node=ports.node)
-        driver, fmt = ports.pool(volume.host).driver, IMAGE_FORMATS[str(job.payload["disk_format"])]
         try:
-            data.finish_saving(
-                service, image, lambda: service.files.fill(image.id, lambda tmp: driver.export(volume.id, tmp, fmt))
-            )
+            _save(ports, volume, image, str(job.payload["disk_format"]))
         except (BackendError, NotFound) as error:
             give_up_upload(ports, job, str(error))
             return
     back = _settled(volume)
     ports.volumes.transition(volume.id, {VolumeStatus.UPLOADING}, back, done_job=job.id, previous_status=None)
+
+
+def _save(ports: Ports, volume: Volume, image: Image, disk_format: str) -> None:
+    """Convert the volume into the image's data (replacing any partial data) and make the image active."""
+    service = ports.image_service()
+    service.records.transition(image.id, _UNFINISHED, ImageStatus.SAVING, node=ports.node)
+    driver, fmt = ports.pool(volume.host).driver, IMAGE_FORMATS[disk_format]
+
+    def export() -> ImageData:
+        return service.files.fill(image.id, lambda tmp: driver.export(volume.id, tmp, fmt))
+
+    data.finish_saving(service, image, export, virtual_size=volume.size * GiB)
 
 
 def give_up_upload(ports: Ports, job: Job, reason: str) -> None:

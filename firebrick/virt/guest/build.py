@@ -23,7 +23,7 @@ the cached file when it exists and builds a new one when any input changed (a ke
 upgrade, say), removing older builds.
 
 Nothing builds the guest ahead of time: the QEMU driver calls :func:`build_guest` into its
-state directory on the first boot (about 0.2 s). It can also be run by hand::
+state directory on the first boot (under a second). It can also be run by hand::
 
     python -m firebrick.virt.guest.build DEST_DIR
 """

@@ -9,6 +9,8 @@ inside the guest.
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +37,9 @@ GiB = 1024**3
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("guest")
     urls = database_url(data_dir)
-    running = start_server(make_settings(data_dir, next(urls), hypervisor="qemu", extend_confirm_timeout=60))
+    running = start_server(
+        make_settings(data_dir, next(urls), hypervisor="qemu", accel="tcg", extend_confirm_timeout=60)
+    )
     try:
         yield running
     finally:
@@ -145,4 +149,28 @@ def test_stop_and_start_bring_the_disks_back(demo: ApiClient, guest: str) -> Non
     lines = console(demo, guest)
     last_boot = len(lines) - 1 - lines[::-1].index("GUEST-READY")
     assert any(line == f"DISK {volume['id'][:20]} {GiB}" for line in lines[last_boot - 20 :])
+    detach(demo, guest, volume["id"])
+
+
+def test_an_attached_qcow2_volume_is_grown_by_the_hypervisor(node: RunningServer, demo: ApiClient, guest: str) -> None:
+    """qemu-img cannot resize an image a guest holds open; the guest's QEMU grows it (block_resize)."""
+    admin = api_client(node, "admin", ADMIN_PASSWORD, "admin")
+    made = admin.volume("POST", "/types", json={"volume_type": {"name": "qcow2"}})
+    type_id = made.json()["volume_type"]["id"]
+    admin.volume("POST", f"/types/{type_id}/extra_specs", json={"extra_specs": {"firebrick:disk_format": "qcow2"}})
+    admin.http.close()
+    volume = create_volume(demo, volume_type=type_id)
+    path = file_backend(node).volume_path(volume["id"])
+    assert path.read_bytes()[:4] == b"QFI\xfb"
+    attach(demo, guest, volume["id"])
+    serial = volume["id"][:20]
+    guest_reports(demo, guest, f"DISK {serial} {GiB}")
+    extend = demo.volume("POST", f"/volumes/{volume['id']}/action", version="3.42", json={"os-extend": {"new_size": 2}})
+    assert extend.status_code == 202, extend.text
+    wait(lambda: volume_status(demo, volume["id"]) != "extending", "the extend to settle", timeout=60)
+    shown = demo.volume("GET", f"/volumes/{volume['id']}").json()["volume"]
+    assert (shown["status"], shown["size"]) == ("in-use", 2)
+    assert f"DISK {serial} {2 * GiB}" in console(demo, guest)
+    info = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True, check=True)
+    assert json.loads(info.stdout)["virtual-size"] == 2 * GiB
     detach(demo, guest, volume["id"])
