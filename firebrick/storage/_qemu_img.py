@@ -32,17 +32,21 @@ def create(path: Path, fmt: DiskFormat, size_bytes: int) -> None:
     _run("create", "-q", "-f", fmt.value, str(path), str(size_bytes))
 
 
-def convert(src: Path, src_fmt: str, dst: Path, dst_fmt: str, options: tuple[str, ...] = ()) -> None:
+def convert(
+    src: Path, src_fmt: str, dst: Path, dst_fmt: str, options: tuple[str, ...] = (), shared: bool = False
+) -> None:
     """Copy ``src`` into a new image ``dst``, skipping zeroed runs so holes stay holes.
 
     The formats are qemu-img's names (a ``DiskFormat`` is one); ``options`` are the
-    target format's creation options (``-o``).
+    target format's creation options (``-o``). With ``shared`` the source may be open
+    in a running guest (``-U``: QEMU's lock is shared): the copy is crash-consistent.
 
     Raises:
         StorageError: when qemu-img fails or cannot be run.
     """
     extra = ("-o", ",".join(options)) if options else ()
-    _run("convert", "-q", "-f", str(src_fmt), "-O", str(dst_fmt), *extra, str(src), str(dst))
+    share = ("-U",) if shared else ()
+    _run("convert", "-q", *share, "-f", str(src_fmt), "-O", str(dst_fmt), *extra, str(src), str(dst))
 
 
 def resize(path: Path, fmt: DiskFormat, size_bytes: int) -> None:

@@ -175,7 +175,8 @@ class FileBackend(StorageBackend):
             elif origin is None:
                 _qemu_img.create(tmp, fmt, size)
             else:
-                _qemu_img.convert(origin[0], origin[1], tmp, fmt)
+                # A source volume may be attached (Cinder clones in-use volumes): read it shared.
+                _qemu_img.convert(origin[0], origin[1], tmp, fmt, shared=True)
                 if _virtual_size(tmp, fmt) < size:
                     _qemu_img.resize(tmp, fmt, size)
         self._account(target, size)
@@ -227,7 +228,8 @@ class FileBackend(StorageBackend):
         size = _virtual_size(source, fmt)
         self._require_space(size)
         with self._staging(target, fmt) as tmp:
-            _qemu_img.convert(source, fmt, tmp, fmt)
+            # The volume may be attached ("force"): read it shared, a crash-consistent copy.
+            _qemu_img.convert(source, fmt, tmp, fmt, shared=True)
         self._account(target, size)
 
     @_os_errors_as_storage_errors

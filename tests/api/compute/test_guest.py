@@ -174,3 +174,20 @@ def test_an_attached_qcow2_volume_is_grown_by_the_hypervisor(node: RunningServer
     info = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True, check=True)
     assert json.loads(info.stdout)["virtual-size"] == 2 * GiB
     detach(demo, guest, volume["id"])
+
+
+def test_a_forced_snapshot_of_an_attached_volume(node: RunningServer, demo: ApiClient, guest: str) -> None:
+    """A running guest holds the image locked: the snapshot reads it shared, as a crash-consistent copy."""
+    volume = create_volume(demo)
+    digest = _write_pattern(file_backend(node).volume_path(volume["id"]))
+    attach(demo, guest, volume["id"])
+    body = {"snapshot": {"volume_id": volume["id"], "force": True}}
+    made = demo.volume("POST", "/snapshots", json=body)
+    assert made.status_code == 202, made.text
+    snapshot = demo.wait_snapshot(made.json()["snapshot"]["id"], "available", "error")
+    assert snapshot["status"] == "available", snapshot
+    copy = file_backend(node).snapshot_path(snapshot["id"]).read_bytes()[:4096]
+    assert hashlib.md5(copy).hexdigest() == digest  # noqa: S324 - the same digest as the guest-side check
+    assert demo.volume("DELETE", f"/snapshots/{snapshot['id']}").status_code == 202
+    demo.wait_gone(f"/snapshots/{snapshot['id']}")
+    detach(demo, guest, volume["id"])
