@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -191,3 +191,30 @@ def test_a_forced_snapshot_of_an_attached_volume(node: RunningServer, demo: ApiC
     assert demo.volume("DELETE", f"/snapshots/{snapshot['id']}").status_code == 202
     demo.wait_gone(f"/snapshots/{snapshot['id']}")
     detach(demo, guest, volume["id"])
+
+
+def test_a_restart_finds_the_running_guest_again(server_factory: Callable[..., RunningServer]) -> None:
+    """firebrick stops; the guest keeps running; the next start reconnects to it, disks and all."""
+    first = server_factory(hypervisor="qemu", accel="tcg")
+    admin = api_client(first, "admin", ADMIN_PASSWORD, "admin")
+    demo = api_client(first, "demo", DEMO_PASSWORD, "demo")
+    server_id = create_server(demo, public_image(admin), timeout=180)
+    volume = create_volume(demo)
+    attach(demo, server_id, volume["id"])
+    guest_reports(demo, server_id, f"DISK {volume['id'][:20]} {GiB}")
+    pid = hypervisor(first).pid(server_id)
+    assert pid is not None
+    demo.http.close()
+    admin.http.close()
+    first.stop()
+
+    second = server_factory(hypervisor="qemu", accel="tcg")
+    demo = api_client(second, "demo", DEMO_PASSWORD, "demo")
+    wait(lambda: hypervisor(second).pid(server_id) == pid, "the same QEMU process to be found again", timeout=60)
+    assert demo.compute("GET", f"/servers/{server_id}").json()["server"]["status"] == "ACTIVE"
+    detach(demo, server_id, volume["id"])  # QMP works through the new connection
+    guest_reports(demo, server_id, f"DISK-GONE {volume['id'][:20]}")
+    assert demo.compute("DELETE", f"/servers/{server_id}").status_code == 204
+    wait(lambda: demo.compute("GET", f"/servers/{server_id}").status_code == 404, "server gone", timeout=60)
+    assert hypervisor(second).pid(server_id) is None
+    demo.http.close()
