@@ -1,6 +1,5 @@
-"""The compute side through unchanged clients: python-novaclient, openstacksdk, and the ``openstack`` CLI.
-
-The guests are the fake hypervisor's here (tests/api/compute/test_guest.py boots real ones).
+"""The compute side through unchanged clients: python-novaclient, openstacksdk, and the ``openstack`` CLI,
+against real QEMU guests (one firebrick for the module; each test boots its own server).
 """
 
 from __future__ import annotations
@@ -18,14 +17,47 @@ from tests.clients.test_cinderclient import Cinder, keystone_session
 from tests.clients.test_openstack_cli import openstack_json, openstack_ok
 from tests.clients.test_openstacksdk import connect as sdk_connect
 from tests.clients.test_openstacksdk import pytestmark as sdk_marks
-from tests.conftest import DEMO_PASSWORD, ApiClient, RunningServer
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    DEMO_PASSWORD,
+    ApiClient,
+    RunningServer,
+    api_client,
+    database_url,
+    make_settings,
+    start_server,
+)
 
 SDK_WARNINGS = sdk_marks.args
 
 
 @pytest.fixture(scope="module")
-def image(admin: ApiClient) -> str:
-    return public_image(admin)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """This module's own firebrick, with the QEMU hypervisor (shadowing the session's fake one)."""
+    data_dir = tmp_path_factory.mktemp("clients-guests")
+    urls = database_url(data_dir)
+    running = start_server(make_settings(data_dir, next(urls), hypervisor="qemu", accel="tcg"))
+    try:
+        yield running
+    finally:
+        running.stop()
+        next(urls, None)
+
+
+@pytest.fixture(scope="module")
+def demo(server: RunningServer) -> Iterator[ApiClient]:
+    client = api_client(server, "demo", DEMO_PASSWORD, "demo")
+    yield client
+    client.http.close()
+
+
+@pytest.fixture(scope="module")
+def image(server: RunningServer) -> str:
+    admin = api_client(server, "admin", ADMIN_PASSWORD, "admin")
+    try:
+        return public_image(admin)
+    finally:
+        admin.http.close()
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +129,8 @@ def test_openstacksdk_server_and_volume_attachment(server: RunningServer, image:
 @pytest.mark.cli
 def test_openstack_server_add_volume_and_volume_set_size(server: RunningServer, demo: ApiClient, image: str) -> None:
     made = openstack_json(server, "server", "create", "--image", image, "--flavor", "1", "--wait", "cli-guest")
+    console = openstack_ok(server, "console", "log", "show", made["id"])
+    assert "GUEST-READY" in console.splitlines()
     assert made["status"] == "ACTIVE"
     volume = openstack_json(server, "volume", "create", "--size", "1", "cli-data")
     _until(lambda: demo.volume("GET", f"/volumes/{volume['id']}").json()["volume"]["status"] == "available")
