@@ -53,9 +53,11 @@ def test_kill_9_mid_upload_then_restart_finishes_or_requeues_everything(
             stream.write(hashlib.sha512(volume_id.encode()).digest() * 1024)
     # Raw images of 1 GiB: digesting each takes seconds, so the kill lands mid-upload.
     images = [_upload(client, project, volume_id) for volume_id in volumes]
-    stalled = _stalled_put(client)
+    stalled, release, putter = _stalled_put(client)
     time.sleep(0.5)
     first.kill()
+    release.set()
+    putter.join(10)
     client.close()
     assert _pending_jobs(db_url) > 0, "the kill landed after all work was done: nothing was tested"
     assert "saving" in _image_statuses(db_url).values()
@@ -85,17 +87,17 @@ def _upload(client: httpx.Client, project: str, volume_id: str) -> str:
     return str(response.json()["os-volume_upload_image"]["image_id"])
 
 
-def _stalled_put(client: httpx.Client) -> str:
-    """An image whose chunked upload sends a megabyte and then waits (for a server that will die)."""
+def _stalled_put(client: httpx.Client) -> tuple[str, threading.Event, threading.Thread]:
+    """An image whose chunked upload sends a megabyte, then waits until released (by then its server is dead)."""
     image = client.post("/image/v2/images", json={"name": "stalled", "disk_format": "raw", "container_format": "bare"})
     image_id = str(image.json()["id"])
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def body() -> Iterator[bytes]:
         yield b"\1" * 1024**2
         started.set()
-        time.sleep(30)
-        yield b""
+        release.wait(30)
+        yield b"\1"
 
     def put() -> None:
         try:
@@ -106,9 +108,10 @@ def _stalled_put(client: httpx.Client) -> str:
         except httpx.TransportError:
             pass  # the server was killed under it
 
-    threading.Thread(target=put, daemon=True).start()
+    putter = threading.Thread(target=put, daemon=True)
+    putter.start()
     assert started.wait(10)
-    return image_id
+    return image_id, release, putter
 
 
 def _image_statuses(db_url: str) -> dict[str, str]:

@@ -98,8 +98,8 @@ def _resize_guest_disk(ports: ComputePorts, server_id: str, volume_id: str, size
     if mapping is None or mapping.connection_info is None:
         log.warning("volume-extended for %s: server %s does not use it", volume_id, server_id)
         return
-    ports.mappings.update(mapping.uuid, volume_size=size_gb)
     ports.hypervisor.extend(server_id, volume_id, size_gb * GiB)
+    ports.mappings.update(mapping.uuid, volume_size=size_gb)
     if ports.hypervisor.is_running(server_id):
         ports.hypervisor.wait_guest_disk(server_id, volume_id, size_gb * GiB, GUEST_CONFIRM_TIMEOUT)
 
