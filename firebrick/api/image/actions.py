@@ -1,4 +1,5 @@
-"""``/v2/images/{id}/actions/deactivate`` and ``/reactivate`` (admin by default, as in Glance)."""
+"""``/v2/images/{id}/actions/deactivate`` and ``/reactivate`` (the owner's members or an admin, by
+Glance's current policy defaults)."""
 
 from __future__ import annotations
 
