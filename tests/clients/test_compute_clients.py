@@ -12,7 +12,7 @@ import pytest
 from novaclient import client as nova_client
 from novaclient import exceptions as nova_exceptions
 
-from tests.api.compute._helpers import public_image
+from tests.api.compute._helpers import public_image, qemu_node
 from tests.clients.test_cinderclient import Cinder, keystone_session
 from tests.clients.test_openstack_cli import openstack_json, openstack_ok
 from tests.clients.test_openstacksdk import connect as sdk_connect
@@ -23,9 +23,6 @@ from tests.conftest import (
     ApiClient,
     RunningServer,
     api_client,
-    database_url,
-    make_settings,
-    start_server,
 )
 
 SDK_WARNINGS = sdk_marks.args
@@ -34,14 +31,8 @@ SDK_WARNINGS = sdk_marks.args
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """This module's own firebrick, with the QEMU hypervisor (shadowing the session's fake one)."""
-    data_dir = tmp_path_factory.mktemp("clients-guests")
-    urls = database_url(data_dir)
-    running = start_server(make_settings(data_dir, next(urls), hypervisor="qemu", accel="tcg"))
-    try:
+    with qemu_node(tmp_path_factory.mktemp("clients-guests")) as running:
         yield running
-    finally:
-        running.stop()
-        next(urls, None)
 
 
 @pytest.fixture(scope="module")

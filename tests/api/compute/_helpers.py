@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, RunningServer, database_url, make_settings, start_server
 
 FLAVOR = "1"
 
@@ -78,3 +81,17 @@ def public_image(admin: ApiClient) -> str:
     uploaded = admin.http.put(f"/image/v2/images/{image_id}/file", content=b"\0" * 1024 * 1024, headers=headers)
     assert uploaded.status_code == 204, uploaded.text
     return image_id
+
+
+@contextmanager
+def qemu_node(data_dir: Path) -> Iterator[RunningServer]:
+    """A firebrick whose servers are real QEMU guests (TCG: KVM cannot boot a stock kernel here)."""
+    urls = database_url(data_dir)
+    running = start_server(
+        make_settings(data_dir, next(urls), hypervisor="qemu", accel="tcg", extend_confirm_timeout=60)
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+        next(urls, None)

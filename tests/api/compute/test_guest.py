@@ -83,6 +83,19 @@ def guest_reports(demo: ApiClient, server_id: str, line: str) -> None:
     wait(lambda: line in console(demo, server_id), f"the guest to report {line!r}", timeout=30)
 
 
+def extend_attached_to_2_gib(demo: ApiClient, server_id: str, volume_id: str) -> None:
+    """os-extend at 3.42 of an attached 1 GiB volume: in-use at 2 GiB only once the guest has shown it."""
+    serial = volume_id[:20]
+    guest_reports(demo, server_id, f"DISK {serial} {GiB}")
+    extend = demo.volume("POST", f"/volumes/{volume_id}/action", version="3.42", json={"os-extend": {"new_size": 2}})
+    assert extend.status_code == 202, extend.text
+    wait(lambda: volume_status(demo, volume_id) != "extending", "the extend to settle", timeout=60)
+    shown = demo.volume("GET", f"/volumes/{volume_id}").json()["volume"]
+    assert (shown["status"], shown["size"]) == ("in-use", 2)
+    # The volume became in-use only after the guest said so: the line is already there.
+    assert f"DISK {serial} {2 * GiB}" in console(demo, server_id)
+
+
 def _write_pattern(path: Path) -> str:
     chunk = hashlib.sha256(path.name.encode()).digest() * 128  # 4 KiB that only this volume holds
     with path.open("r+b") as volume_file:
@@ -109,15 +122,7 @@ def test_attach_shows_the_disk_in_the_guest_with_its_bytes(node: RunningServer, 
 def test_an_attached_extend_ends_when_the_guest_sees_the_new_size(demo: ApiClient, guest: str) -> None:
     volume = create_volume(demo)
     attach(demo, guest, volume["id"])
-    serial = volume["id"][:20]
-    guest_reports(demo, guest, f"DISK {serial} {GiB}")
-    extend = demo.volume("POST", f"/volumes/{volume['id']}/action", version="3.42", json={"os-extend": {"new_size": 2}})
-    assert extend.status_code == 202, extend.text
-    wait(lambda: volume_status(demo, volume["id"]) != "extending", "the extend to settle", timeout=60)
-    shown = demo.volume("GET", f"/volumes/{volume['id']}").json()["volume"]
-    assert (shown["status"], shown["size"]) == ("in-use", 2)
-    # The volume became in-use only after the guest said so: the line is already there.
-    assert f"DISK {serial} {2 * GiB}" in console(demo, guest)
+    extend_attached_to_2_gib(demo, guest, volume["id"])
     actions = demo.compute("GET", f"/servers/{guest}/os-instance-actions").json()["instanceActions"]
     [extended] = [a for a in actions if a["action"] == "extend_volume"]
     shown_action = demo.compute("GET", f"/servers/{guest}/os-instance-actions/{extended['request_id']}", version="2.51")
@@ -163,14 +168,7 @@ def test_an_attached_qcow2_volume_is_grown_by_the_hypervisor(node: RunningServer
     path = file_backend(node).volume_path(volume["id"])
     assert path.read_bytes()[:4] == b"QFI\xfb"
     attach(demo, guest, volume["id"])
-    serial = volume["id"][:20]
-    guest_reports(demo, guest, f"DISK {serial} {GiB}")
-    extend = demo.volume("POST", f"/volumes/{volume['id']}/action", version="3.42", json={"os-extend": {"new_size": 2}})
-    assert extend.status_code == 202, extend.text
-    wait(lambda: volume_status(demo, volume["id"]) != "extending", "the extend to settle", timeout=60)
-    shown = demo.volume("GET", f"/volumes/{volume['id']}").json()["volume"]
-    assert (shown["status"], shown["size"]) == ("in-use", 2)
-    assert f"DISK {serial} {2 * GiB}" in console(demo, guest)
+    extend_attached_to_2_gib(demo, guest, volume["id"])
     info = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], capture_output=True, check=True)
     assert json.loads(info.stdout)["virtual-size"] == 2 * GiB
     detach(demo, guest, volume["id"])
