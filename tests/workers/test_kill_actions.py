@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import ADMIN_PASSWORD, database_url, token_for
+from tests.conftest import ADMIN_PASSWORD, token_for
 from tests.workers.test_kill_restart import Process, _client, _create, _pending_jobs, _wait
 
 GiB = 1024**3
@@ -47,19 +46,6 @@ storage_file._grow_raw = _held
 """
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    urls = database_url(tmp_path)
-    yield tmp_path / "data", next(urls)
-    next(urls, None)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    started: list[Process] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 @dataclass

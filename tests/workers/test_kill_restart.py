@@ -8,14 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, database_url, token_for
+from tests.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, token_for
 
 _TRANSITIONAL = {"creating", "deleting"}
 
@@ -78,20 +76,6 @@ class Process:
                 self.proc.wait(timeout=10)
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    urls = database_url(tmp_path)
-    yield tmp_path / "data", next(urls)
-    next(urls, None)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    """Every server a test starts; none outlives the test, whatever fails."""
-    started: list[Process] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 def test_kill_9_mid_work_then_restart_settles_everything(data_dir: tuple[Path, str], processes: list[Process]) -> None:

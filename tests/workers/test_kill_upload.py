@@ -10,36 +10,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from tests.api.image._helpers import sparse_sha256
-from tests.conftest import database_url
 from tests.workers.test_kill_restart import Process, _client, _create, _pending_jobs, _wait
 
 GiB = 1024**3
 
 
-@pytest.fixture
-def place(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A data directory and a database for the servers of one test."""
-    urls = database_url(tmp_path)
-    yield tmp_path / "data", next(urls)
-    next(urls, None)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[Process]]:
-    started: list[Process] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 def test_kill_9_mid_upload_then_restart_finishes_or_requeues_everything(
-    place: tuple[Path, str], processes: list[Process]
+    data_dir: tuple[Path, str], processes: list[Process]
 ) -> None:
-    directory, db_url = place
+    directory, db_url = data_dir
     first = Process(directory, db_url)
     processes.append(first)
     client = _client(first.url)
