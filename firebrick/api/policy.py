@@ -9,6 +9,7 @@ defaults: "member" means an admin, or a member of the resource's project;
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ _RULES = {
     "volume:retype": _MEMBER,
     "volume:multiattach": _MEMBER,
     "volume_extension:volume_unmanage": _ADMIN,
+    "volume_extension:volume_manage": _ADMIN,
+    "volume_extension:list_manageable": _ADMIN,
     "volume:update_readonly_flag": _MEMBER,
     "volume_extension:volume_image_metadata:set": _MEMBER,
     "volume_extension:volume_image_metadata:remove": _MEMBER,
@@ -57,6 +60,8 @@ _RULES = {
     "volume_extension:volume_admin_actions:reset_status": _ADMIN,
     "volume_extension:volume_admin_actions:force_delete": _ADMIN,
     "volume_extension:volume_admin_actions:force_detach": _ADMIN,
+    "volume_extension:volume_admin_actions:migrate_volume": _ADMIN,
+    "volume_extension:volume_admin_actions:migrate_volume_completion": _ADMIN,
     "volume_extension:volume_actions:attach": _MEMBER,
     "volume_extension:volume_actions:detach": _MEMBER,
     "volume_extension:volume_actions:reserve": _MEMBER,
@@ -158,6 +163,36 @@ _COMPUTE_RULES = {
 }
 
 
+# Keystone's rule names for the identity API. Keystone's defaults grant reads to system- and
+# domain-scoped readers; firebrick has neither scope, so those reads are the admin's (and a
+# user's own record and project, under the ``%(target.*)s`` names Keystone's rules use).
+_IDENTITY_RULES = {
+    "identity:get_project": f"{_ADMIN} or project_id:%(target.project.id)s",
+    "identity:list_projects": _ADMIN,
+    "identity:create_project": _ADMIN,
+    "identity:update_project": _ADMIN,
+    "identity:delete_project": _ADMIN,
+    "identity:get_user": f"{_ADMIN} or user_id:%(target.user.id)s",
+    "identity:list_users": _ADMIN,
+    "identity:create_user": _ADMIN,
+    "identity:update_user": _ADMIN,
+    "identity:delete_user": _ADMIN,
+    "identity:list_user_projects": f"{_ADMIN} or user_id:%(target.user.id)s",
+    "identity:get_role": "",
+    "identity:list_roles": "",
+    "identity:create_role": _ADMIN,
+    "identity:update_role": _ADMIN,
+    "identity:delete_role": _ADMIN,
+    "identity:check_grant": _ADMIN,
+    "identity:list_grants": _ADMIN,
+    "identity:create_grant": _ADMIN,
+    "identity:revoke_grant": _ADMIN,
+    "identity:list_role_assignments": _ADMIN,
+    "identity:get_domain": "",
+    "identity:list_domains": _ADMIN,
+}
+
+
 class Authorizer:
     """Policy decisions, remembered per (caller, rule, target project).
 
@@ -171,29 +206,40 @@ class Authorizer:
         conf([], project="firebrick", default_config_files=[], default_config_dirs=[])
         self._enforcer = policy.Enforcer(conf, policy_file=str(policy_file) if policy_file else "policy.yaml")
         self._enforcer.register_defaults(
-            [policy.RuleDefault(name, check) for name, check in {**_BASE, **_RULES, **_COMPUTE_RULES}.items()]
+            [
+                policy.RuleDefault(name, check)
+                for name, check in {**_BASE, **_RULES, **_COMPUTE_RULES, **_IDENTITY_RULES}.items()
+            ]
         )
         self._enforcer.load_rules()
         self._policy_file = policy_file
         self._file_stamp = _stamp(policy_file)
         self._next_file_check = 0.0
-        self._decisions: dict[tuple[str, str, frozenset[str], str, str], bool] = {}
+        self._decisions: dict[tuple[str, str, frozenset[str], str, str, tuple[tuple[str, str], ...]], bool] = {}
 
-    def allowed(self, caller: Caller, rule: str, project_id: str | None = None) -> bool:
+    def allowed(
+        self, caller: Caller, rule: str, project_id: str | None = None, target: Mapping[str, str] | None = None
+    ) -> bool:
+        """``target`` adds attributes rules may name (``target.user.id`` …), as Keystone flattens its target."""
         self._notice_policy_changes()
-        target = project_id or caller.project_id
-        key = (caller.user_id, caller.project_id, caller.roles, rule, target)
+        project = project_id or caller.project_id
+        attributes = tuple(sorted(target.items())) if target else ()
+        key = (caller.user_id, caller.project_id, caller.roles, rule, project, attributes)
         decision = self._decisions.get(key)
         if decision is None:
-            decision = bool(self._enforcer.enforce(rule, {"project_id": target}, _credentials(caller)))
+            decision = bool(
+                self._enforcer.enforce(rule, {"project_id": project, **dict(attributes)}, _credentials(caller))
+            )
             if len(self._decisions) >= _MAX_DECISIONS:
                 self._decisions.clear()
             self._decisions[key] = decision
         return decision
 
-    def authorize(self, caller: Caller, rule: str, project_id: str | None = None) -> None:
-        """Raises Forbidden when policy refuses ``rule`` for the caller on that project."""
-        if not self.allowed(caller, rule, project_id):
+    def authorize(
+        self, caller: Caller, rule: str, project_id: str | None = None, target: Mapping[str, str] | None = None
+    ) -> None:
+        """Raises Forbidden when policy refuses ``rule`` for the caller on that project (and target)."""
+        if not self.allowed(caller, rule, project_id, target):
             raise Forbidden(rule)
 
     def _notice_policy_changes(self) -> None:

@@ -26,6 +26,9 @@ projects = sa.Table(
     sa.Column("domain_id", sa.String(64), nullable=False),
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False, server_default="[]"),
+    # Attributes a client set that Keystone keeps without knowing them.
+    sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
 )
 
 users = sa.Table(
@@ -37,6 +40,9 @@ users = sa.Table(
     sa.Column("domain_id", sa.String(64), nullable=False),
     sa.Column("default_project_id", sa.String(32), nullable=True),
     sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
+    # Tokens issued before this are void: Keystone's revocation on a password change or a disable.
+    sa.Column("tokens_valid_after", sa.DateTime, nullable=True),
 )
 
 roles = sa.Table(
@@ -44,6 +50,8 @@ roles = sa.Table(
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("extra", sa.JSON, nullable=False, server_default="{}"),
 )
 
 role_assignments = sa.Table(
@@ -52,6 +60,8 @@ role_assignments = sa.Table(
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("project_id", sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("role_id", sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+    # Listing a project's assignments, and deleting a project, without a scan.
+    sa.Index("ix_role_assignments_project_id", "project_id"),
 )
 
 volume_types = sa.Table(
@@ -83,7 +93,8 @@ volumes = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("attach_status", sa.String(32), nullable=False),
-    sa.Column("migration_status", sa.String(32), nullable=True),
+    # Cinder's width: a migration's destination row holds ``target:<source id>``.
+    sa.Column("migration_status", sa.String(255), nullable=True),
     sa.Column("volume_type_id", sa.ForeignKey("volume_types.id"), nullable=False),
     sa.Column("availability_zone", _NAME, nullable=False),
     sa.Column("host", _NAME, nullable=True),

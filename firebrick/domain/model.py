@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from firebrick.domain.volume.states import MIGRATION_SETTLED, AttachStatus
+from firebrick.domain.volume.states import MIGRATION_SETTLED, MIGRATION_TARGET, AttachStatus
 
 __all__ = [
     "ActionEvent",
@@ -21,6 +21,7 @@ __all__ = [
     "Page",
     "Project",
     "Role",
+    "RoleAssignment",
     "Server",
     "Service",
     "Snapshot",
@@ -54,6 +55,9 @@ class Project:
     domain_id: str = "default"
     description: str = ""
     enabled: bool = True
+    tags: tuple[str, ...] = ()
+    # Attributes Keystone keeps without knowing them (``openstack project create --property``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +68,31 @@ class User:
     domain_id: str = "default"
     default_project_id: str | None = None
     enabled: bool = True
+    # Attributes Keystone keeps without knowing them: ``email``, ``description``, tempest's ``project_id``.
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Tokens issued before this instant are void (a password change, a disable), as Keystone revokes them.
+    tokens_valid_after: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Role:
     id: str
     name: str
+    description: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """A user's role on a project; ``prior_role_id`` is set when the role is implied by that one."""
+
+    user_id: str
+    user_name: str
+    project_id: str
+    project_name: str
+    role_id: str
+    role_name: str
+    prior_role_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +138,21 @@ class Volume:
     @property
     def migrating(self) -> bool:
         return self.migration_status not in MIGRATION_SETTLED
+
+    @property
+    def migration_source(self) -> str | None:
+        """The volume this one is the temporary destination of, while a migration runs."""
+        status = self.migration_status or ""
+        return status.removeprefix(MIGRATION_TARGET) if status.startswith(MIGRATION_TARGET) else None
+
+    @property
+    def storage_id(self) -> str:
+        """The id the backend knows this volume's object by.
+
+        A migration's destination object is made under its source's id, the id the volume
+        keeps once the move ends, so the file a guest is switched to never changes name.
+        """
+        return self.migration_source or self.id
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,6 @@
-"""Identity: password and token authentication, roles, the bootstrap accounts."""
+"""Identity: password and token authentication, roles, the bootstrap accounts, and the
+administration of projects, users, roles and role assignments (``projects``, ``users``,
+``roles``: one module each)."""
 
 from __future__ import annotations
 

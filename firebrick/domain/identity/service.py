@@ -2,12 +2,16 @@
 
 Roles imply others as in a Keystone bootstrap: admin implies member, member
 implies reader. Role lookups are cached briefly so validating a token on every
-request costs a signature check, not a query.
+request costs a signature check, not a query. A token stops working when its
+user or project is deleted or disabled, when the role assignments are gone, or
+when it was issued before the user's ``tokens_valid_after`` (a password change):
+at once on the node that made the change, within the cache's few seconds on others.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from firebrick.domain.identity.passwords import verify_password
@@ -36,7 +40,17 @@ class IdentityService:
     def __init__(self, repository: IdentityRepository, signer: TokenSigner) -> None:
         self._repo = repository
         self._signer = signer
-        self._roles: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+        # (user, project) -> (cache deadline, role names, the user's tokens_valid_after)
+        self._access: dict[tuple[str, str], tuple[float, frozenset[str], datetime | None]] = {}
+
+    @property
+    def repository(self) -> IdentityRepository:
+        """Where the accounts live; the administration functions work on it."""
+        return self._repo
+
+    def forget_access(self) -> None:
+        """Drop the cached role lookups: an administrator changed who may do what."""
+        self._access.clear()
 
     def password_login(
         self, user_id: str | None, user_name: str | None, password: str, scope: ProjectScope | None
@@ -64,7 +78,7 @@ class IdentityService:
         """Re-scope an existing token; the new one expires with the old. Raises NotAuthenticated."""
         claims = self._signer.verify(token)
         user = self._repo.user(user_id=claims.user_id)
-        if user is None or not user.enabled:
+        if user is None or not user.enabled or _revoked(claims, user.tokens_valid_after):
             raise NotAuthenticated(_DENIED)
         project = self._project_for(user, scope) if scope else self._repo.project(project_id=claims.project_id)
         if project is None:
@@ -76,23 +90,26 @@ class IdentityService:
     def validate(self, token: str) -> tuple[Caller, TokenClaims]:
         """The caller a token stands for. Raises NotAuthenticated when it is invalid or has no role left."""
         claims = self._signer.verify(token)
-        roles = self.roles(claims.user_id, claims.project_id)
-        if not roles:
+        roles, valid_after = self._lookup(claims.user_id, claims.project_id)
+        if not roles or _revoked(claims, valid_after):
             raise NotAuthenticated(_DENIED)
         return Caller(claims.user_id, claims.project_id, roles), claims
 
     def roles(self, user_id: str, project_id: str) -> frozenset[str]:
-        """Assigned and implied role names, cached for a few seconds."""
+        """Assigned and implied role names (none for a disabled user or project), cached for a few seconds."""
+        return self._lookup(user_id, project_id)[0]
+
+    def _lookup(self, user_id: str, project_id: str) -> tuple[frozenset[str], datetime | None]:
         key = (user_id, project_id)
-        cached = self._roles.get(key)
+        cached = self._access.get(key)
         if cached and cached[0] > time.monotonic():
-            return cached[1]
-        names = set(self._repo.role_names(user_id, project_id))
+            return cached[1], cached[2]
+        names, valid_after = self._repo.access(user_id, project_id)
         for name in list(names):
             names |= IMPLIED_ROLES.get(name, set())
         roles = frozenset(names)
-        self._roles[key] = (time.monotonic() + _ROLE_CACHE_SECONDS, roles)
-        return roles
+        self._access[key] = (time.monotonic() + _ROLE_CACHE_SECONDS, roles, valid_after)
+        return roles, valid_after
 
     def _project_for(self, user: User, scope: ProjectScope | None) -> Project:
         if scope is None:
@@ -104,3 +121,7 @@ class IdentityService:
         if project is None or not project.enabled or not self.roles(user.id, project.id):
             raise NotAuthenticated(_DENIED)
         return project
+
+
+def _revoked(claims: TokenClaims, valid_after: datetime | None) -> bool:
+    return valid_after is not None and claims.issued_at < valid_after

@@ -138,6 +138,9 @@ def test_default_domain(demo_id: Identity) -> None:
         "name": "Default",
         "description": "The default domain",
         "enabled": True,
+        "tags": [],
+        "options": {},
+        "links": {"self": f"{demo_id.server.url}/identity/v3/domains/default"},
     }
     assert demo_id.get("/domains/nope").status_code == 404
 
@@ -192,3 +195,4 @@ def test_two_users_with_one_password_have_different_hashes(server: RunningServer
     assert not verify_password(DEMO_PASSWORD + "x", first)
     stored = server.node.repos.identity.user(name="demo")
     assert stored is not None and verify_password(DEMO_PASSWORD, stored.password_hash)
+
