@@ -33,6 +33,10 @@ class Event(enum.Enum):
     UNMANAGE_VOLUME = ("VOLUME_VOLUME_006_001", "VOLUME", "unmanage volume")  # Cinder's action 006
     # Cinder has no action id for retype (it tells no user when one goes nowhere); 020 is firebrick's own.
     RETYPE_VOLUME = ("VOLUME_VOLUME_020_001", "VOLUME", "retype volume")
+    # Cinder tells no user when a manage fails (only a notification); 021 is firebrick's own.
+    MANAGE_VOLUME = ("VOLUME_VOLUME_021_001", "VOLUME", "manage existing volume")
+    # Cinder tells no user when a migration fails (the admin sees migration_status); 022 is firebrick's own.
+    MIGRATE_VOLUME = ("VOLUME_VOLUME_022_001", "VOLUME", "migrate volume")
     CREATE_SNAPSHOT = ("VOLUME_SNAPSHOT_001_001", "SNAPSHOT", "create snapshot")
     DELETE_SNAPSHOT = ("VOLUME_SNAPSHOT_002_001", "SNAPSHOT", "delete snapshot")
 

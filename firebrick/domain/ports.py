@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from firebrick.clock import utcnow
 from firebrick.config import QuotaSettings
+from firebrick.domain.model import Service
 from firebrick.errors import BackendError, InvalidInput
 from firebrick.storage.base import DiskFormat, SnapshotSource, StorageBackend, VolumeSource
 
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
         JobRepository,
         MessageRepository,
         QuotaRepository,
+        ServiceRepository,
         SnapshotRepository,
         TypeRepository,
         VolumeRepository,
@@ -76,6 +80,12 @@ class ComputeEvents(Protocol):
     def volume_extended(self, volume_id: str, server_ids: Sequence[str]) -> None:
         """Raises BackendError when compute could not be told, or failed to act."""
 
+    def swap_volume(self, server_id: str, old_volume_id: str, new_volume_id: str) -> None:
+        """Ask compute to move the server's disk from one volume to the other (a migration).
+
+        Raises BackendError when compute is unreachable or refused.
+        """
+
 
 @dataclass(frozen=True)
 class Ports:
@@ -95,6 +105,9 @@ class Ports:
     # How long an attached extend waits for the guest to confirm the new size; None: it does not wait.
     extend_confirm_timeout: float | None = None
     images: ImagePorts | None = None
+    # The registered services, and how long one may go without a heartbeat before it is down.
+    services: ServiceRepository | None = None
+    service_down_time: int = 60
 
     def pool(self, host: str | None) -> Pool:
         """The pool a volume lives in.
@@ -106,6 +119,17 @@ class Ports:
             if pool.host == host:
                 return pool
         raise InvalidInput(f"no storage pool {host} is configured on this node")
+
+    def backend_service(self, host: str) -> Service | None:
+        """The ``cinder-volume`` service of a backend (``host@backend``), if one is registered."""
+        if self.services is None:
+            return None
+        return next((s for s in self.services.find(host, "cinder-volume") if s.host == host), None)
+
+    def is_up(self, service: Service) -> bool:
+        """Whether the service has sent a heartbeat within ``service_down_time``."""
+        limit = timedelta(seconds=self.service_down_time)
+        return service.updated_at is not None and utcnow() - service.updated_at <= limit
 
     def image_service(self) -> ImagePorts:
         """The Image service's records and files.

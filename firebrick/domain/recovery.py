@@ -26,6 +26,7 @@ _VOLUME_FALLBACK = {
     VolumeStatus.DELETING: (VolumeStatus.ERROR_DELETING, messages.Event.DELETE_VOLUME),
     VolumeStatus.EXTENDING: (VolumeStatus.ERROR_EXTENDING, messages.Event.EXTEND_VOLUME),
     VolumeStatus.REVERTING: (VolumeStatus.ERROR, messages.Event.REVERT_VOLUME),
+    VolumeStatus.MANAGING: (VolumeStatus.ERROR_MANAGING, messages.Event.MANAGE_VOLUME),
 }
 # transitional status that changes nothing until it completes -> what the user is told failed;
 # an orphan goes back to the status it came from (previous_status), as its compensation would.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 from pathlib import Path
@@ -18,9 +19,14 @@ from typing import Any
 from firebrick.errors import ImageInUse, StorageError
 from firebrick.storage.base import DiskFormat, ObjectInfo
 
-__all__ = ["convert", "create", "info", "resize", "standalone_virtual_size"]
+__all__ = ["check_qcow2_header", "check_unused", "convert", "create", "info", "resize", "standalone_virtual_size"]
 
 _BINARY = "qemu-img"
+_IO_BINARY = "qemu-io"
+# ``qemu-img check`` exits 3 when the image only leaks clusters: wasted space, no harm to its data.
+_CHECK_LEAKS_ONLY = 3
+# What qemu-img says when a running QEMU holds the image (a plain open asks for a shared lock).
+_LOCKED = re.compile(r'Failed to get (shared )?"write" lock')
 
 
 def create(path: Path, fmt: DiskFormat, size_bytes: int) -> None:
@@ -76,6 +82,30 @@ def info(path: Path, fmt: DiskFormat) -> ObjectInfo:
         raise StorageError("qemu-img info failed: unreadable output", command=(_BINARY, "info"), stderr=out) from exc
 
 
+def check_unused(path: Path, fmt: DiskFormat) -> None:
+    """Make sure no running QEMU has the image open for writing.
+
+    QEMU's image locks turn away an opener that will not share writing, and
+    ``qemu-img info`` shares it, so it cannot tell. ``qemu-img check`` does not
+    share it and only reads; raw images have no check, so ``qemu-io`` opens a raw
+    one read-write and quits at once, which writes nothing.
+
+    Raises:
+        ImageInUse: when a running QEMU holds the image.
+        StorageError: when the image cannot be opened as ``fmt``, or a qcow2 one is corrupt.
+    """
+    if fmt is DiskFormat.RAW:
+        _run("open", "-f", fmt.value, "-c", "quit", str(path), binary=_IO_BINARY)
+        return
+    try:
+        _run("check", "-q", "-f", fmt.value, str(path))
+    except ImageInUse:
+        raise
+    except StorageError as error:
+        if error.returncode != _CHECK_LEAKS_ONLY:
+            raise
+
+
 def standalone_virtual_size(path: Path, fmt: str) -> int:
     """The virtual size of an image file that reads no other file, in bytes.
 
@@ -89,7 +119,7 @@ def standalone_virtual_size(path: Path, fmt: str) -> int:
             it as ``fmt``.
     """
     if fmt == "qcow2":
-        _check_qcow2_header(path)
+        check_qcow2_header(path)
     out = _run("info", "--output=json", "-f", fmt, str(path))
     try:
         data = json.loads(out)
@@ -107,7 +137,13 @@ _QCOW2_INCOMPATIBLE = struct.Struct(">Q")
 _QCOW2_EXTERNAL_DATA_FILE = 1 << 2
 
 
-def _check_qcow2_header(path: Path) -> None:
+def check_qcow2_header(path: Path) -> None:
+    """Refuse a qcow2 image that names a backing file or an external data file, reading
+    only its header (so qemu-img never opens what it names).
+
+    Raises:
+        StorageError: when the file is not qcow2, or names another file.
+    """
     try:
         with path.open("rb") as stream:
             header = stream.read(80)
@@ -142,30 +178,31 @@ def _is_itself(name: str, path: Path) -> bool:
     return candidate.resolve() == path.resolve()
 
 
-def _run(action: str, *args: str) -> str:
-    """Run ``qemu-img <action> <args>`` and return its stdout."""
-    command = (_BINARY, action, *args)
+def _run(action: str, *args: str, binary: str = _BINARY) -> str:
+    """Run ``qemu-img <action> <args>`` (or, with ``binary``, ``<binary> <args>``) and return its stdout."""
+    command = (binary, *args) if binary != _BINARY else (binary, action, *args)
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as exc:
-        message = f"qemu-img {action} failed: cannot run qemu-img ({exc.strerror})"
+        message = f"{binary} {action} failed: cannot run {binary} ({exc.strerror})"
         raise StorageError(message, command=command) from exc
     if result.returncode != 0:
-        # QEMU locks the images a guest has open; qemu-img says so in these words.
-        error = ImageInUse if 'Failed to get "write" lock' in result.stderr else StorageError
+        # QEMU locks the images a guest has open; qemu-img and qemu-io say so in these words.
+        output = result.stderr or result.stdout
+        error = ImageInUse if _LOCKED.search(output) else StorageError
         raise error(
-            f"qemu-img {action} failed: {_detail(result.stderr, args)}",
+            f"{binary} {action} failed: {_detail(output, args, binary)}",
             command=command,
             returncode=result.returncode,
-            stderr=result.stderr,
+            stderr=output,
         )
     return result.stdout
 
 
-def _detail(stderr: str, args: tuple[str, ...]) -> str:
+def _detail(stderr: str, args: tuple[str, ...], binary: str) -> str:
     """Reduce stderr to its last line, with host paths cut down to file names."""
     lines = [line for line in stderr.splitlines() if line.strip()]
-    detail = lines[-1].removeprefix("qemu-img: ") if lines else "no error output"
+    detail = lines[-1].removeprefix(f"{binary}: ") if lines else "no error output"
     for arg in args:
         if os.path.isabs(arg):
             # Where the pool lives is a host detail; users know objects by name.

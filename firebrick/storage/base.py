@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ __all__ = [
     "DiskFormat",
     "ImageSource",
     "ObjectInfo",
+    "PoolCopySource",
+    "PoolObject",
     "SnapshotSource",
     "Source",
     "StorageBackend",
@@ -65,6 +68,23 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PoolObject:
+    """An object in a pool under a name of its own: a volume, or something manage may adopt.
+
+    ``size_gb`` is what it would be as a volume (its virtual size rounded up to whole
+    GiB, at least 1); ``volume_id`` is set when the name is the one this backend gives
+    volume ``volume_id``; ``refusal`` says why it cannot be adopted (None: it can).
+    """
+
+    name: str
+    size_gb: int
+    format: str | None
+    allocated_bytes: int
+    volume_id: str | None = None
+    refusal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VolumeSource:
     """Create a volume as a copy of another volume's bytes."""
 
@@ -92,7 +112,21 @@ class ImageSource:
     virtual_size: int
 
 
-Source = VolumeSource | SnapshotSource | ImageSource
+@dataclass(frozen=True, slots=True)
+class PoolCopySource:
+    """Create a volume as a copy of a volume in another pool (a migration).
+
+    ``write(path, fmt)`` is that pool's ``export`` of the volume: it writes the bytes,
+    holes kept, into the new file ``path`` in qemu-img format ``fmt`` (the new volume's
+    format, so a move from a raw pool to a qcow2 pool converts). ``virtual_size`` is the
+    volume's size in bytes.
+    """
+
+    write: Callable[[Path, str], None]
+    virtual_size: int
+
+
+Source = VolumeSource | SnapshotSource | ImageSource | PoolCopySource
 
 
 class StorageBackend(abc.ABC):
@@ -169,4 +203,29 @@ class StorageBackend(abc.ABC):
 
         Raises:
             StorageError: when the volume is missing.
+        """
+
+    @abc.abstractmethod
+    def pool_objects(self) -> list[PoolObject]:
+        """Every object in the pool under a name of its own (volumes too), in name order."""
+
+    @abc.abstractmethod
+    def describe(self, name: str) -> PoolObject:
+        """Look at one object, as manage would take it in.
+
+        Raises:
+            StorageError: when ``name`` is not a plain name in the pool, or nothing has it.
+        """
+
+    @abc.abstractmethod
+    def adopt(self, name: str, volume_id: str, size_gb: int) -> None:
+        """Make the object ``name`` volume ``volume_id`` of ``size_gb`` GiB, keeping its bytes.
+
+        The object is checked again, takes the volume's name and grows to ``size_gb``.
+        Repeating an adopt that finished is a no-op; one that fails leaves the object
+        as it was.
+
+        Raises:
+            StorageError: when the object is missing, cannot be adopted (its refusal),
+                or is larger than ``size_gb``.
         """

@@ -11,6 +11,7 @@ the image's recorded virtual size: the file must exist, its content is ignored.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from firebrick.storage.base import (
     GiB,
     ImageSource,
     ObjectInfo,
+    PoolCopySource,
+    PoolObject,
     SnapshotSource,
     Source,
     StorageBackend,
@@ -46,6 +49,8 @@ class FakeBackend(StorageBackend):
         self._total = capacity_gb * GiB
         self._volumes: dict[str, _Object] = {}
         self._snapshots: dict[str, _Object] = {}
+        # Objects under names of their own, as an operator would leave them (see ``place``).
+        self._others: dict[str, _Object] = {}
 
     def capacity(self) -> Capacity:
         """Report the pool size minus the sizes of all volumes and snapshots."""
@@ -113,6 +118,42 @@ class FakeBackend(StorageBackend):
         volume = self._volume(volume_id)
         return {"driver_volume_type": "fake", "data": {"volume_id": volume_id, "format": volume.format.value}}
 
+    def place(self, name: str, fmt: DiskFormat, size_bytes: int) -> None:
+        """Put an object in the pool under ``name``, as an operator copying a file in would."""
+        self._others[name] = _Object(fmt, size_bytes)
+
+    def pool_objects(self) -> list[PoolObject]:
+        """See ``StorageBackend.pool_objects``: volumes as ``volume-<id>``, then placed objects."""
+        names = [f"volume-{volume_id}" for volume_id in self._volumes] + list(self._others)
+        return [self.describe(name) for name in sorted(names)]
+
+    def describe(self, name: str) -> PoolObject:
+        """See ``StorageBackend.describe``; every object here is safe to adopt."""
+        found, volume_id = self._named(name)
+        size_gb = max(-(-found.size // GiB), 1)
+        return PoolObject(name, size_gb, found.format.value, 0, volume_id)
+
+    def adopt(self, name: str, volume_id: str, size_gb: int) -> None:
+        """See ``StorageBackend.adopt``: the object moves to the volume's name and grows."""
+        if volume_id in self._volumes and name not in self._others and name != f"volume-{volume_id}":
+            return  # adopted already
+        found, _ = self._named(name)
+        if found.size > size_gb * GiB:
+            raise StorageError(f"{name} is larger than {size_gb} GiB")
+        if name in self._others:
+            del self._others[name]
+        else:
+            del self._volumes[name.removeprefix("volume-")]
+        self._volumes[volume_id] = _Object(found.format, size_gb * GiB)
+
+    def _named(self, name: str) -> tuple[_Object, str | None]:
+        if name in self._others:
+            return self._others[name], None
+        volume_id = name.removeprefix("volume-")
+        if name.startswith("volume-") and volume_id in self._volumes:
+            return self._volumes[volume_id], volume_id
+        raise StorageError(f"{name} does not exist in the pool")
+
     def _volume(self, volume_id: str) -> _Object:
         try:
             return self._volumes[volume_id]
@@ -122,6 +163,11 @@ class FakeBackend(StorageBackend):
     def _source(self, source: Source) -> _Object:
         if isinstance(source, VolumeSource):
             return self._volume(source.volume_id)
+        if isinstance(source, PoolCopySource):
+            # The other pool writes its (marker) export, which raises if its volume is gone.
+            with tempfile.TemporaryDirectory() as staging:
+                source.write(Path(staging) / "copy", DiskFormat.RAW.value)
+            return _Object(DiskFormat.RAW, source.virtual_size)
         if isinstance(source, ImageSource):
             if not source.path.is_file():
                 raise StorageError(f"image file {source.path.name} does not exist")

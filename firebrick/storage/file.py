@@ -6,6 +6,8 @@ Layout::
     <pool>/.snapshots/snapshot-<snapshot_id>    a snapshot
     <pool>/.formats/volume-<id>, snapshot-<id>  the disk format of each object
     .tmp-<name> beside any of these             an object still being written
+    <pool>/<any other visible name>             a file put there by hand, which manage may
+                                                adopt as a volume (see ``storage._foreign``)
 
 An empty raw volume is a sparse file made in-process, and a raw volume grows by
 ``ftruncate`` (what ``qemu-img create -f raw`` and ``qemu-img resize -f raw`` do,
@@ -51,7 +53,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from firebrick.errors import StorageError
-from firebrick.storage import _qemu_img
+from firebrick.storage import _foreign, _qemu_img
 from firebrick.storage.base import (
     IMAGE_FORMATS,
     Capacity,
@@ -59,6 +61,8 @@ from firebrick.storage.base import (
     GiB,
     ImageSource,
     ObjectInfo,
+    PoolCopySource,
+    PoolObject,
     SnapshotSource,
     Source,
     StorageBackend,
@@ -165,12 +169,18 @@ class FileBackend(StorageBackend):
         size = size_gb * GiB
         if self._already_created(volume_id, size, fmt):
             return
-        origin = None if source is None else self._origin(source)
-        if origin is not None and origin[2] > size:
+        copy_in = source if isinstance(source, PoolCopySource) else None  # the other pool writes it
+        origin = None if source is None or isinstance(source, PoolCopySource) else self._origin(source)
+        source_size = copy_in.virtual_size if copy_in is not None else origin[2] if origin is not None else 0
+        if source_size > size:
             raise StorageError(f"volume {volume_id} cannot be smaller than its source")
         self._require_space(size)
         with self._staging(target, fmt) as tmp:
-            if origin is None and fmt is DiskFormat.RAW:
+            if copy_in is not None:
+                copy_in.write(tmp, fmt.value)
+                if _virtual_size(tmp, fmt) < size:
+                    _qemu_img.resize(tmp, fmt, size)
+            elif origin is None and fmt is DiskFormat.RAW:
                 _sparse_file(tmp, size)
             elif origin is None:
                 _qemu_img.create(tmp, fmt, size)
@@ -290,6 +300,71 @@ class FileBackend(StorageBackend):
         data = {"device_path": str(path), "format": self._format_of(path).value}
         return {"driver_volume_type": "local", "data": data}
 
+    @_os_errors_as_storage_errors
+    def pool_objects(self) -> list[PoolObject]:
+        """Every visible file of the pool, volumes included, each with any reason it cannot be adopted."""
+        found = []
+        for name in sorted(entry.name for entry in os.scandir(self._pool) if not entry.name.startswith(".")):
+            try:
+                found.append(self._inspect(name).object)
+            except StorageError as error:  # an odd name, or a file gone while the pool was read
+                found.append(PoolObject(name, 0, None, 0, refusal=str(error)))
+        return found
+
+    @_os_errors_as_storage_errors
+    def describe(self, name: str) -> PoolObject:
+        """See ``StorageBackend.describe`` and ``storage._foreign`` for what makes a file unsafe."""
+        return self._inspect(name).object
+
+    @_os_errors_as_storage_errors
+    def adopt(self, name: str, volume_id: str, size_gb: int) -> None:
+        """Rename the file ``name`` to the volume's name, keeping its format record, and grow it.
+
+        The file is looked at again just before the rename, and after it the file under
+        the volume's name must be the very one looked at; a failure after the rename
+        renames it back. See ``StorageBackend.adopt``.
+        """
+        target = self.volume_path(volume_id)
+        if target.is_file():  # the id is new to this pool: only an earlier adopt put a file there
+            self.resize(volume_id, size_gb)
+            self._record_path(self._pool / name).unlink(missing_ok=True)
+            return
+        source = self._pool / name
+        seen = self._inspect(name)
+        if seen.object.refusal is not None or seen.format is None:
+            raise StorageError(f"{name} {seen.object.refusal}")
+        if seen.virtual_size > size_gb * GiB:
+            raise StorageError(f"{name} has grown beyond {size_gb} GiB since it was looked at")
+        had_record = self._recorded_format(source) is not None
+        self._write_format(target, seen.format)
+        os.rename(source, target)
+        renamed = os.lstat(target)
+        if (renamed.st_dev, renamed.st_ino) != seen.identity:
+            self._give_back(target, source, had_record)
+            raise StorageError(f"{name} was replaced while it was being adopted")
+        try:
+            self._account(source, None)
+            self._account(target, seen.virtual_size)
+            self.resize(volume_id, size_gb)
+        except StorageError:
+            self._give_back(target, source, had_record)
+            raise
+        self._record_path(source).unlink(missing_ok=True)
+        _sync_directory(self._pool)
+
+    def _inspect(self, name: str) -> _foreign.Inspection:
+        _foreign.check_name(name)
+        return _foreign.inspect(self._pool, name, self._recorded_format(self._pool / name))
+
+    def _give_back(self, adopted: Path, original: Path, had_record: bool) -> None:
+        """Undo an adopt's rename: the file, and its format record, as they were."""
+        os.rename(adopted, original)
+        if not had_record:
+            self._record_path(original).unlink(missing_ok=True)
+        self._record_path(adopted).unlink(missing_ok=True)
+        self._account(adopted, None)
+        _sync_directory(self._pool)
+
     def _volume(self, volume_id: str) -> Path:
         """Return the file of an existing volume; raise if there is none."""
         path = self.volume_path(volume_id)
@@ -297,7 +372,7 @@ class FileBackend(StorageBackend):
             raise StorageError(f"volume {volume_id} does not exist")
         return path
 
-    def _origin(self, source: Source) -> tuple[Path, str, int]:
+    def _origin(self, source: VolumeSource | SnapshotSource | ImageSource) -> tuple[Path, str, int]:
         """What a copy reads: the file, its format (recorded, never probed) and its virtual size."""
         if isinstance(source, ImageSource):
             if not source.path.is_file():
@@ -447,7 +522,12 @@ def _grow_raw(path: Path, size: int) -> None:
 def _publish(tmp: Path, final: Path) -> None:
     """Rename ``tmp`` to ``final`` and make the rename survive a power cut."""
     os.replace(tmp, final)
-    fd = os.open(final.parent, os.O_RDONLY)
+    _sync_directory(final.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the renames done in ``directory`` survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

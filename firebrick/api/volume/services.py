@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -28,13 +27,8 @@ _UPDATE = Schema(
 )
 
 
-def _is_up(call: VolumeCall, service: Service) -> bool:
-    limit = timedelta(seconds=call.node.settings.service_down_time)
-    return service.updated_at is not None and utcnow() - service.updated_at <= limit
-
-
 def _service_view(call: VolumeCall, service: Service) -> dict[str, Any]:
-    state = "up" if _is_up(call, service) else "down"
+    state = "up" if call.ports.is_up(service) else "down"
     body: dict[str, Any] = {
         "binary": service.binary,
         "host": service.host,

@@ -8,10 +8,14 @@ from typing import Any
 
 from firebrick.api.volume._call import VolumeCall
 from firebrick.domain.model import Snapshot, Volume, VolumeType
-from firebrick.domain.volume.states import AttachStatus
+from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.domain.volume_types import USER_VISIBLE_SPECS
 
 __all__ = ["VolumeView", "snapshot_view", "timestamp", "type_view"]
+
+
+# Cinder shows a volume being managed as any new volume, and a failed one as any failed one.
+_SHOWN_STATUS: dict[str, str] = {VolumeStatus.MANAGING: "creating", VolumeStatus.ERROR_MANAGING: "error"}
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -54,7 +58,7 @@ class VolumeView:
         """
         body: dict[str, Any] = {
             "id": volume.id,
-            "status": volume.status,
+            "status": _SHOWN_STATUS.get(volume.status, volume.status),
             "size": volume.size,
             "availability_zone": volume.availability_zone,
             # Datetimes go to orjson as they are: it writes naive ones exactly as isoformat() does.

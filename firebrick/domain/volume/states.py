@@ -13,6 +13,7 @@ __all__ = [
     "ALLOWED",
     "DELETABLE",
     "MIGRATION_SETTLED",
+    "MIGRATION_TARGET",
     "RESETTABLE",
     "SNAPSHOT_ALLOWED",
     "AttachStatus",
@@ -81,6 +82,8 @@ class MigrationStatus(enum.StrEnum):
 
 # A volume whose migration_status is one of these is not being moved.
 MIGRATION_SETTLED = frozenset({None, MigrationStatus.SUCCESS, MigrationStatus.ERROR, MigrationStatus.DELETING})
+# The migration_status of the temporary destination row of a migration: ``target:<source id>`` (Cinder's).
+MIGRATION_TARGET = "target:"
 
 V = VolumeStatus
 S = SnapshotStatus
@@ -93,10 +96,14 @@ DELETABLE = frozenset({V.AVAILABLE, V.ERROR, V.ERROR_RESTORING, V.ERROR_EXTENDIN
 
 ALLOWED: dict[VolumeStatus, frozenset[VolumeStatus]] = {
     V.CREATING: frozenset({V.AVAILABLE, V.ERROR}),
+    # Managing stays managing while the file's size is charged, then the file is adopted or refused.
+    V.MANAGING: frozenset({V.MANAGING, V.AVAILABLE, V.ERROR_MANAGING}),
     V.AVAILABLE: frozenset(
         {V.DELETING, V.EXTENDING, V.REVERTING, V.RESERVED, V.ATTACHING, V.IN_USE, V.RETYPING, V.UNMANAGING}
-        | {V.UPLOADING}
+        | {V.UPLOADING, V.MAINTENANCE}
     ),
+    # os-migrate_volume with lock_volume holds an available volume here until the move ends.
+    V.MAINTENANCE: frozenset({V.AVAILABLE}),
     # Attaching: reserve (attachments API or os-reserve), connect, complete; detaching recomputes
     # the status from the attachments left (see domain.attachment.settle).
     V.RESERVED: frozenset({V.ATTACHING, V.IN_USE, V.AVAILABLE}),

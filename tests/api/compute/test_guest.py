@@ -13,6 +13,7 @@ import json
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -216,3 +217,45 @@ def test_a_restart_finds_the_running_guest_again(server_factory: Callable[..., R
     wait(lambda: demo.compute("GET", f"/servers/{server_id}").status_code == 404, "server gone", timeout=60)
     assert hypervisor(second).pid(server_id) is None
     demo.http.close()
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_a_managed_file_reaches_the_guest_byte_for_byte(node: RunningServer, guest: str, fmt: str) -> None:
+    """A file an operator dropped into the pool: managed, attached, read in the guest, unmanaged, listed again."""
+    pool = file_backend(node).volume_path("x").parent
+    chunk = hashlib.sha256(fmt.encode()).digest() * 128
+    source = pool / f"dropped-{fmt}"
+    raw = pool / ".scratch" if fmt == "qcow2" else source
+    with raw.open("wb") as stream:
+        stream.write(chunk)
+        stream.truncate(GiB)
+    if fmt == "qcow2":
+        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(raw), str(source)], check=True)
+        raw.unlink()
+    host = node.node.pools[0].host
+    admin = api_client(node, "admin", ADMIN_PASSWORD, "admin")
+    try:
+        body = {"volume": {"host": host, "ref": {"source-name": source.name}, "name": f"managed-{fmt}"}}
+        managed = admin.volume("POST", "/os-volume-manage", json=body)
+        assert managed.status_code == 202, managed.text
+        volume_id = managed.json()["volume"]["id"]
+        assert admin.wait_volume(volume_id, "available", "error")["status"] == "available"
+
+        attach(admin, guest, volume_id)
+        serial = volume_id[:20]
+        guest_reports(admin, guest, f"DISK {serial} {GiB}")
+        find = f'for d in /sys/block/vd*; do [ "$(cat $d/serial)" = {serial} ] && echo ${{d##*/}}; done'
+        device = hypervisor(node).run_in_guest(guest, find).strip()
+        read = hypervisor(node).run_in_guest(guest, f"dd if=/dev/{device} bs=4096 count=1 2>/dev/null | md5sum")
+        assert read.split()[0] == hashlib.md5(chunk).hexdigest()  # noqa: S324 - busybox md5sum is what the guest has
+        detach(admin, guest, volume_id)
+
+        unmanage = admin.volume("POST", f"/volumes/{volume_id}/action", json={"os-unmanage": None})
+        assert unmanage.status_code == 202
+        admin.wait_gone(f"/volumes/{volume_id}")
+        listed = admin.volume("GET", f"/manageable_volumes?host={quote(host, safe='@')}", "3.8").json()
+        assert {"reference": {"source-name": f"volume-{volume_id}"}, "size": 1, "safe_to_manage": True} in listed[
+            "manageable-volumes"
+        ]
+    finally:
+        admin.http.close()
