@@ -218,6 +218,11 @@ def _backends(entries: Any, data_dir: Path) -> tuple[BackendSettings, ...]:
                 driver=str(entry.get("driver", "file")),
             )
         )
+    paths = [backend.path for backend in result if backend.driver == "file"]
+    if len(set(paths)) != len(paths):
+        # A pool names its volumes by id alone: two pools in one directory would be one pool, and
+        # a migration from one to the other would delete the volume it just copied.
+        raise InvalidInput("two backends share a directory; each needs a path of its own")
     return tuple(result)
 
 

@@ -34,6 +34,8 @@ from firebrick.domain.snapshot.delete import DELETE_SNAPSHOT
 from firebrick.domain.volume.create import CREATE
 from firebrick.domain.volume.delete import DELETE
 from firebrick.domain.volume.extend import CONFIRM_EXTENDED, EXTEND, NOTIFY_EXTENDED
+from firebrick.domain.volume.manage import MANAGE
+from firebrick.domain.volume.migrate import MIGRATE
 from firebrick.domain.volume.retype import RETYPE
 from firebrick.domain.volume.revert import REVERT
 from firebrick.domain.volume.unmanage import UNMANAGE
@@ -48,7 +50,8 @@ __all__ = ["JOB_KINDS", "Node"]
 
 log = logging.getLogger(__name__)
 
-_VOLUME_KINDS = (CREATE, DELETE, EXTEND, NOTIFY_EXTENDED, CONFIRM_EXTENDED, REVERT, RETYPE, UNMANAGE, UPLOAD)
+_VOLUME_KINDS = (CREATE, DELETE, EXTEND, NOTIFY_EXTENDED, CONFIRM_EXTENDED, REVERT, RETYPE, MANAGE, UNMANAGE, UPLOAD,
+                 MIGRATE)  # fmt: skip
 JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (*_VOLUME_KINDS, CREATE_SNAPSHOT, DELETE_SNAPSHOT)}
 COMPUTE_JOB_KINDS = (BUILD, DELETE_SERVER, POWER, SHELVE, UNSHELVE, ATTACH, DETACH, EXTEND_VOLUME, SWAP)
 
@@ -81,6 +84,8 @@ class Node:
             wake_worker=self._wake_worker,
             extend_confirm_timeout=settings.extend_confirm_timeout or None,
             images=ImagePorts(self.repos.images, ImageStore(settings.data_dir / "images")),
+            services=self.repos.services,
+            service_down_time=settings.service_down_time,
         )
         self.identity = IdentityService(
             self.repos.identity, TokenSigner(_token_key(settings.data_dir), settings.token_ttl)

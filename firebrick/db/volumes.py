@@ -17,6 +17,7 @@ from firebrick.db.attachments import attachments_of
 from firebrick.db.engine import Database, utcnow
 from firebrick.domain.model import Attachment, Job, Message, Page, Volume
 from firebrick.domain.ports import Usage
+from firebrick.domain.volume.states import MIGRATION_TARGET, MigrationStatus
 
 __all__ = ["VolumeRepository"]
 
@@ -32,6 +33,7 @@ _SELECT = sa.select(*(_TYPE_NAME if name == "volume_type_name" else _V.c[name] f
     _V.outerjoin(t.volume_types, t.volume_types.c.id == _V.c.volume_type_id)
 )
 _GET = _SELECT.where(_V.c.id == sa.bindparam("volume_id"))
+_NOT_A_TARGET = sa.or_(_V.c.migration_status.is_(None), sa.not_(_V.c.migration_status.startswith(MIGRATION_TARGET)))
 _GET_IN_PROJECT = _GET.where(_V.c.project_id == sa.bindparam("project_id"))
 # Both kinds of key/value rows of a page of volumes, in one round trip: ("user" | "image", volume, key, value).
 # The ids are one expanding parameter, bound as one value rather than coerced one literal at a time.
@@ -72,7 +74,7 @@ class VolumeRepository:
     def summary(self, project_id: str | None) -> tuple[int, int]:
         query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(_V.c.size), 0))
         if project_id is not None:
-            query = query.where(_V.c.project_id == project_id)
+            query = query.where(_V.c.project_id == project_id, _NOT_A_TARGET)
         with self._db.read() as conn:
             count, total = conn.execute(query).one()
             return int(count), int(total)
@@ -113,6 +115,76 @@ class VolumeRepository:
             if message is not None:
                 insert_message(conn, message)
             return True
+
+    def transition_migration(
+        self,
+        volume_id: str,
+        expected: Iterable[str | None],
+        new: str | None,
+        statuses: Iterable[str] | None = None,
+        job: Job | None = None,
+        done_job: str | None = None,
+        message: Message | None = None,
+        target: Volume | None = None,
+        **fields: Any,
+    ) -> bool:
+        """Compare-and-set ``migration_status`` (and the status, when ``statuses`` is given:
+        it must be one of them; a new one is among ``fields``); insert a migration's
+        ``target`` row, enqueue ``job``, finish ``done_job`` and record ``message``
+        atomically with it."""
+        wanted = list(expected)
+        matches: sa.ColumnElement[bool] = _V.c.migration_status.in_([s for s in wanted if s is not None])
+        if None in wanted:
+            matches = sa.or_(matches, _V.c.migration_status.is_(None))
+        query = sa.update(_V).where(_V.c.id == volume_id, matches)
+        if statuses is not None:
+            query = query.where(_V.c.status.in_(list(statuses)))
+        with self._db.write() as conn:
+            if conn.execute(query.values(migration_status=new, updated_at=utcnow(), **fields)).rowcount != 1:
+                return False
+            if target is not None:
+                conn.execute(sa.insert(_V).values(**{c.name: getattr(target, c.name) for c in _V.c}))
+            settle_jobs(conn, job, done_job)
+            if message is not None:
+                insert_message(conn, message)
+            return True
+
+    def swap_in_target(
+        self,
+        volume_id: str,
+        target_id: str,
+        expected_host: str,
+        done_job: str | None = None,
+        admit: Callable[[Usage], None] | None = None,
+        **fields: Any,
+    ) -> bool:
+        """End a migration's move in one transaction: the volume (still ``completing``
+        on ``expected_host``) takes ``fields``, the target's attachments become the
+        volume's, and the target row goes. ``admit`` checks the usage before it, as
+        ``transition`` does."""
+        with self._db.write() as conn:
+            before = self._usage_of_owner(conn, volume_id) if admit is not None else None
+            completing = _V.c.migration_status == MigrationStatus.COMPLETING
+            moved = conn.execute(
+                sa.update(_V)
+                .where(_V.c.id == volume_id, completing, _V.c.host == expected_host)
+                .values(updated_at=utcnow(), **fields)
+            )
+            if moved.rowcount != 1:
+                return False
+            if admit is not None and before is not None:
+                admit(before)
+            attachments = t.volume_attachments
+            conn.execute(sa.update(attachments).where(attachments.c.volume_id == target_id).values(volume_id=volume_id))
+            conn.execute(sa.delete(_V).where(_V.c.id == target_id))
+            settle_jobs(conn, None, done_job)
+            return True
+
+    def drop_target(self, target_id: str) -> None:
+        """Remove a migration's destination row (and any attachment a swap left on it)."""
+        with self._db.write() as conn:
+            conn.execute(sa.delete(t.volume_attachments).where(t.volume_attachments.c.volume_id == target_id))
+            conn.execute(sa.delete(_V).where(_V.c.id == target_id))
 
     def transition_with_snapshot(
         self,
@@ -197,7 +269,7 @@ def usage(conn: Connection, project_id: str) -> Usage:
     held = sa.case((_V.c.resize_target > _V.c.size, _V.c.resize_target), else_=_V.c.size)
     vols = conn.execute(
         sa.select(_V.c.volume_type_id, sa.func.count(), sa.func.coalesce(sa.func.sum(held), 0))
-        .where(_V.c.project_id == project_id)
+        .where(_V.c.project_id == project_id, _NOT_A_TARGET)  # a migration's copy is not a second volume
         .group_by(_V.c.volume_type_id)
     ).all()
     snaps = conn.execute(
@@ -216,7 +288,9 @@ def usage(conn: Connection, project_id: str) -> Usage:
 
 def _filtered(query: sa.Select[Any], filters: Mapping[str, Any], project_id: str | None) -> sa.Select[Any]:
     if project_id is not None:
-        query = query.where(_V.c.project_id == project_id)
+        # A project sees its own volumes; a migration's temporary destination only shows across
+        # projects (all_tenants), as Cinder shows it to admins only.
+        query = query.where(_V.c.project_id == project_id, _NOT_A_TARGET)
     for key, value in filters.items():
         if key == "metadata":
             for mkey, mvalue in value.items():

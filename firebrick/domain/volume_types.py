@@ -12,6 +12,7 @@ from firebrick.errors import Conflict, InvalidInput, NotFound
 
 __all__ = [
     "USER_VISIBLE_SPECS",
+    "backend_name",
     "create_type",
     "delete_extra_spec",
     "delete_type",
@@ -29,6 +30,13 @@ USER_VISIBLE_SPECS = frozenset({"multiattach", "RESKEY:availability_zones", "rep
 def is_multiattach(volume_type: VolumeType) -> bool:
     """Whether volumes of this type may attach to several hosts: Cinder's exact spelling, nothing looser."""
     return volume_type.extra_specs.get("multiattach") == "<is> True"
+
+
+def backend_name(volume_type: VolumeType) -> str | None:
+    """The backend a type's volumes must live on, if it names one (with or without Cinder's
+    ``capabilities:`` scope, as its capabilities filter reads it)."""
+    specs = volume_type.extra_specs
+    return specs.get("volume_backend_name") or specs.get("capabilities:volume_backend_name")
 
 
 def get_type(ports: Ports, type_id: str) -> VolumeType:

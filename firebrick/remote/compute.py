@@ -1,5 +1,5 @@
 """The block-storage side's client of the compute API: external events (Nova's
-``os-server-external-events``), sent as a service user."""
+``os-server-external-events``) and the volume swap of a migration, sent as a service user."""
 
 from __future__ import annotations
 
@@ -46,3 +46,20 @@ class ComputeClient:
         if reply.status != 200 or any(event.get("code", 200) != 200 for event in answered):
             log.warning("volume-extended for %s refused: %s %s", volume_id, reply.status, reply.body)
             raise BackendError(_FAILED)
+
+    def swap_volume(self, server_id: str, old_volume_id: str, new_volume_id: str) -> None:
+        """Ask compute to mirror the server's disk onto ``new_volume_id`` (Cinder's call during a
+        migration, at microversion 2.1); compute ends it with ``os-migrate_volume_completion``.
+
+        Raises:
+            BackendError: compute is unreachable or refused the swap.
+        """
+        headers = {"X-Auth-Token": self._token(), "OpenStack-API-Version": "compute 2.1",
+                   "X-OpenStack-Nova-API-Version": "2.1"}  # fmt: skip
+        url = f"{self._endpoint}/servers/{server_id}/os-volume_attachments/{old_volume_id}"
+        try:
+            reply = call("PUT", url, headers, {"volumeAttachment": {"volumeId": new_volume_id}})
+        except OSError as error:
+            raise BackendError(f"The compute service is unreachable: {error}") from error
+        if reply.status != 202:
+            raise BackendError(f"The compute service refused the swap ({reply.status}): {reply.message()}")

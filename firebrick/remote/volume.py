@@ -70,6 +70,14 @@ class VolumeClient:
         attachment_id: str = self._ok(reply, 200)["attachment"]["id"]
         return attachment_id
 
+    def attachment_mode(self, attachment_id: str) -> str | None:
+        """The attachment's ``attach_mode`` (``rw``/``ro``), or None when it is gone."""
+        reply = self._call("GET", f"/attachments/{attachment_id}", _ATTACH_VERSION)
+        if reply.status == 404:
+            return None
+        mode: str | None = self._ok(reply, 200)["attachment"].get("attach_mode")
+        return mode
+
     def attachment_update(self, attachment_id: str, connector: dict[str, Any]) -> dict[str, Any]:
         """Connect this host; returns the connection info."""
         reply = self._call(

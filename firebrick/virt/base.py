@@ -253,7 +253,8 @@ class Hypervisor(abc.ABC):
         """Move a running disk onto another image of the same size, live: the guest keeps
         its device and serial (``spec.serial`` is ignored) and writes land in the new image
         from then on; the old image is closed. The new image must exist, be writable and
-        have the same virtual size.
+        have the same virtual size. A disk already on ``spec.path`` is left alone, so a
+        swap repeated after a crash does not copy the disk onto itself.
 
         Raises:
             NotFound: when the server or the disk is unknown.

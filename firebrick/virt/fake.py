@@ -165,6 +165,8 @@ class FakeHypervisor(Hypervisor):
     def swap(self, server_id: str, serial: str, spec: AttachSpec, timeout: float = 300.0) -> None:
         with self._changed:
             disk = self._disk(self._server(server_id), serial)
+            if disk.spec.path == spec.path:
+                return  # swapped already
             if spec.read_only:
                 raise VirtError("the target of a swap must be writable", server_id)
             if (size := self._size_of(spec)) != disk.size:

@@ -301,6 +301,8 @@ class QemuHypervisor(Hypervisor):
         async with self._lock(server_id):
             record = self._known(server_id)
             old = self._disk(record, serial)
+            if old.path == str(spec.path):
+                return  # swapped already, by a run that ended before it could say so
             if spec.read_only:
                 raise VirtError("the target of a swap must be writable", server_id)
             generation = record.next_generation()

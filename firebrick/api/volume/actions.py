@@ -19,6 +19,7 @@ from firebrick.domain.volume import image_metadata, query
 from firebrick.domain.volume.bootable import set_bootable
 from firebrick.domain.volume.delete import request_delete
 from firebrick.domain.volume.extend import complete_extend, request_extend
+from firebrick.domain.volume.migrate import complete_migration, request_migrate
 from firebrick.domain.volume.readonly import update_readonly_flag
 from firebrick.domain.volume.reset_status import request_reset_status
 from firebrick.domain.volume.retype import MIGRATION_POLICIES, request_retype
@@ -47,6 +48,10 @@ _IMAGE_METADATA = _schema({"metadata": {"type": "object", "patternProperties": {
 _READONLY = _schema({"readonly": BOOLEAN}, ["readonly"])
 _IMAGE_KEY = _schema({"key": {"type": "string", "minLength": 1, "maxLength": 255}}, ["key"])
 _RESET = _schema({"status": _NULLABLE_TEXT, "attach_status": _NULLABLE_TEXT, "migration_status": _NULLABLE_TEXT}, [])
+# Cinder's schemas: host is required until 3.16 (which adds cluster; firebrick has no clusters).
+_MIGRATE = _schema({"host": {"type": "string", "minLength": 1, "maxLength": 255}, "force_host_copy": BOOLEAN,
+                    "lock_volume": BOOLEAN}, ["host"])  # fmt: skip
+_MIGRATE_COMPLETION = _schema({"new_volume": UUID, "error": BOOLEAN}, ["new_volume"])
 # Cinder's schema lists no null in the enum (so rejects it); its API then reads null as "never", as here.
 _RETYPE = _schema({"new_type": {"type": "string"}, "migration_policy": {
     "type": ["string", "null"], "enum": [*MIGRATION_POLICIES, None]}}, ["new_type"])  # fmt: skip
@@ -152,6 +157,24 @@ async def _retype(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     return empty(202)
 
 
+async def _migrate(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _MIGRATE.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume_extension:volume_admin_actions:migrate_volume", volume.project_id)
+    request_migrate(call.ports, call.caller, volume.id, spec["host"], as_bool(spec.get("lock_volume", False)))
+    return empty(202)
+
+
+async def _migrate_completion(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+    _MIGRATE_COMPLETION.check(spec)
+    volume = _volume(call, volume_id)
+    call.authorize("volume_extension:volume_admin_actions:migrate_volume_completion", volume.project_id)
+    error = as_bool(spec.get("error", False))
+    return JSONResponse(
+        {"save_volume_id": complete_migration(call.ports, call.caller, volume.id, spec["new_volume"], error)}
+    )
+
+
 async def _unmanage(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_unmanage", volume.project_id)
@@ -168,6 +191,8 @@ _ACTIONS: dict[str, Action] = {
     "os-force_delete": _force_delete,
     "os-retype": _retype,
     "os-unmanage": _unmanage,
+    "os-migrate_volume": _migrate,
+    "os-migrate_volume_completion": _migrate_completion,
     "revert": _revert,
     "os-set_image_metadata": _set_image_metadata,
     "os-unset_image_metadata": _unset_image_metadata,

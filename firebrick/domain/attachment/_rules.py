@@ -83,7 +83,7 @@ def connection_info(ports: Ports, volume: Volume, mode: str, attachment_id: str 
     Raises:
         StorageError: the backend lost the volume.
     """
-    info = ports.pool(volume.host).driver.connection_info(volume.id)
+    info = ports.pool(volume.host).driver.connection_info(volume.storage_id)
     data = {
         **info["data"],
         "volume_id": volume.id,

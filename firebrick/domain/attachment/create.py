@@ -38,9 +38,13 @@ def create_attachment(
 
     Raises:
         NotFound: the caller cannot see the volume.
-        InvalidInput: the volume is in an error status or not free to reserve.
+        InvalidInput: the volume is in an error status, migrating, or not free to reserve.
     """
     volume = visible_volume(ports, caller, volume_id)
+    if volume.migrating and volume.migration_source is None:
+        # Its bytes are being copied to another pool: a guest writing now would lose those writes.
+        # (A migration's destination is attached by the compute side's swap, on purpose.)
+        raise InvalidInput(f"Invalid volume: Volume {volume.id} is migrating; it cannot be attached now.")
     if "error" in volume.status:
         raise InvalidInput(
             "Invalid volume: Volume attachments can not be created if the volume is in an error state. "

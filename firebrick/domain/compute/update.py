@@ -10,6 +10,7 @@ check comes right after the old volume is found, before anything else is looked 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from firebrick.domain.compute._disks import spec_for
@@ -63,7 +64,8 @@ def request_swap(ports: ComputePorts, asked: Request, server_id: str, old_volume
     Raises:
         NotFound: the server, or the old volume.
         Conflict: the old volume is not migrating (checked first), the server is locked or not running.
-        InvalidInput: the new volume is missing, attached, or smaller; the old one is not this server's.
+        InvalidInput: the new volume is missing, attached, or smaller; the old one is not this server's,
+            or has more than one read/write attachment.
     """
     server = visible_server(ports, asked.caller, server_id)
     old = ports.volumes.get(old_volume_id)
@@ -81,6 +83,8 @@ def request_swap(ports: ComputePorts, asked: Request, server_id: str, old_volume
         raise InvalidInput("Invalid volume: New volume must be detached in order to swap.")
     if new.size < old.size:
         raise InvalidInput("Invalid volume: New volume must be the same size or larger.")
+    if len(old.attached_servers) > 1 and _writers(ports, old.attached_servers.values()) > 1:
+        raise InvalidInput("Swapping multi-attach volumes with more than one read/write attachment is not supported.")
     mapping = ports.mappings.get(server.id, old.id)
     if mapping is None:
         raise NotFound("BlockDeviceMapping", old.id, f"No volume Block Device Mapping with id {old.id}.")
@@ -92,6 +96,11 @@ def request_swap(ports: ComputePorts, asked: Request, server_id: str, old_volume
         raise
     action = record(ports, asked, server, "swap_volume")
     queue(ports, SWAP, server.id, old=old.id, new=new.id, attachment_id=new_attachment, action_id=action.id)
+
+
+def _writers(ports: ComputePorts, attachment_ids: Iterable[str]) -> int:
+    # Nova counts an attachment it cannot read as a writer: the safe guess.
+    return sum(ports.volumes.attachment_mode(a) in (None, "rw", "null") for a in attachment_ids)
 
 
 def run_swap(ports: ComputePorts, job: Job) -> None:

@@ -20,7 +20,7 @@ from firebrick.domain.ports import DiskFormat, Pool, Ports, SnapshotSource, Volu
 from firebrick.domain.volume import from_image
 from firebrick.domain.volume._lookup import find_type, scope, visible_volume
 from firebrick.domain.volume.states import SnapshotStatus, VolumeStatus
-from firebrick.domain.volume_types import is_multiattach
+from firebrick.domain.volume_types import backend_name, is_multiattach
 from firebrick.errors import BackendError, InvalidInput, NotFound
 from firebrick.storage.base import Source
 
@@ -115,7 +115,7 @@ def _source_size(ports: Ports, caller: Caller, request: CreateRequest) -> int | 
 
 def _place(ports: Ports, volume_type: VolumeType) -> Pool:
     """The pool with the most free space among those the type allows."""
-    wanted = volume_type.extra_specs.get("volume_backend_name")
+    wanted = backend_name(volume_type)
     candidates = [p for p in ports.pools if wanted in (None, p.backend_name)] or list(ports.pools)
     if len(candidates) == 1:
         return candidates[0]  # nothing to compare: the worker checks the space when it creates

@@ -21,14 +21,16 @@ __all__ = ["begin_detaching", "detach", "force_detach", "roll_detaching", "termi
 
 
 def begin_detaching(ports: Ports, caller: Caller, volume_id: str) -> None:
-    """An attached ``in-use`` volume that is not migrating becomes ``detaching``.
+    """An attached ``in-use`` volume becomes ``detaching``; a migrating one stays as it is.
 
     Raises:
         NotFound: the caller cannot see the volume.
         InvalidState: any other volume.
     """
     volume = visible_volume(ports, caller, volume_id)
-    movable = volume.attach_status == AttachStatus.ATTACHED and not volume.migrating
+    if volume.attach_status == AttachStatus.ATTACHED and volume.migrating:
+        return  # Cinder: a volume whose disk compute swaps is not shown detaching; migration_status says it
+    movable = volume.attach_status == AttachStatus.ATTACHED
     if not (movable and ports.volumes.transition(volume.id, {VolumeStatus.IN_USE}, VolumeStatus.DETACHING)):
         raise InvalidState(
             "Volume", volume.id, volume.status, {VolumeStatus.IN_USE},

@@ -16,14 +16,17 @@ type, ``multiattach`` as the new type says, and the status back to
 ``previous_status``. Per-type usage is counted from the rows, so that change is
 what moves the volume's usage from one type to the other; the new type's
 quota is admitted again inside it, so two retypes racing for the last slot
-cannot both land. Otherwise the volume would have to move to another pool:
+cannot both land. Otherwise the volume has to move to a pool of that backend:
 with ``never`` Cinder gives up ("Retype requires migration but is not
-allowed."), and so does firebrick with ``on-demand`` until volume migration
-exists. The volume then goes back to its status with its old type, and its
-project is told why in a user message. Nothing was reserved, so a failure
-leaves nothing to release.
+allowed."), and so does firebrick; with ``on-demand`` the retype job hands the
+volume to a migration (``volume.migrate``), still ``retyping``, that moves its
+bytes, sets the new type where it lands and ends the retype (Cinder refuses the
+move of a volume with snapshots, and so does firebrick). A retype given up
+sends the volume back to its status with its old type, and its project is told
+why in a user message. Nothing was reserved, so a failure leaves nothing to
+release.
 
-A retype moves no byte: the file keeps the disk format recorded when it was made.
+A retype that stays moves no byte: the file keeps the disk format recorded when it was made.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Job, Volume, VolumeType
 from firebrick.domain.ports import Ports, Usage
 from firebrick.domain.volume._lookup import find_type, visible_volume
+from firebrick.domain.volume.migrate import choose_pool, start_retype_move
 from firebrick.domain.volume.states import MIGRATION_SETTLED, VolumeStatus
-from firebrick.domain.volume_types import is_multiattach
+from firebrick.domain.volume_types import backend_name, is_multiattach
 from firebrick.errors import Forbidden, InvalidInput, InvalidState, NotFound, QuotaExceeded
 
 __all__ = ["MIGRATION_POLICIES", "RETYPE", "request_retype"]
@@ -44,7 +48,6 @@ __all__ = ["MIGRATION_POLICIES", "RETYPE", "request_retype"]
 MIGRATION_POLICIES = ("never", "on-demand")
 _NEVER = MIGRATION_POLICIES[0]
 _RETYPABLE = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
-_BACKEND_SPEC = "volume_backend_name"
 _MIN_SIZE_SPEC, _MAX_SIZE_SPEC = "provisioning:min_vol_size", "provisioning:max_vol_size"
 _REFUSAL = (
     "Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active "
@@ -149,9 +152,9 @@ def run_retype(ports: Ports, job: Job) -> None:
     if target is None:  # deleted while the volume was retyping (it was in use by no volume yet)
         give_up_retype(ports, job, f"Volume type {job.payload['new_type_id']} no longer exists.")
         return
-    refusal = _needs_a_move(ports, volume, target, str(job.payload["migration_policy"]))
-    if refusal is not None:
-        give_up_retype(ports, job, refusal)
+    wanted = _backend_elsewhere(ports, volume, target)
+    if wanted is not None:
+        _move_or_refuse(ports, job, volume, target, wanted)
         return
     try:
         ports.volumes.transition(
@@ -162,21 +165,31 @@ def run_retype(ports: Ports, job: Job) -> None:
         give_up_retype(ports, job, str(error))
 
 
-def _needs_a_move(ports: Ports, volume: Volume, target: VolumeType, policy: str) -> str | None:
-    """Why the volume cannot take the new type where it is, or None when it can."""
+def _backend_elsewhere(ports: Ports, volume: Volume, target: VolumeType) -> str | None:
+    """The backend the new type needs when it is not the volume's, or None when the volume can stay."""
     current = ports.types.get(volume.volume_type_id)
     if current is not None and current.extra_specs == target.extra_specs:
         return None
-    wanted = target.extra_specs.get(_BACKEND_SPEC)
+    wanted = backend_name(target)
     here = next((pool.backend_name for pool in ports.pools if pool.host == volume.host), None)
     if wanted is None or volume.host is None or wanted == here:
         return None
+    return wanted
+
+
+def _move_or_refuse(ports: Ports, job: Job, volume: Volume, target: VolumeType, wanted: str) -> None:
+    """Hand the volume to a migration to backend ``wanted`` (``on-demand``), or give the retype up."""
+    here = next((pool.backend_name for pool in ports.pools if pool.host == volume.host), None)
     where = f"volume type {target.name} needs backend '{wanted}' and the volume is on '{here}'"
-    if not any(pool.backend_name == wanted for pool in ports.pools):
-        return f"No valid backend was found: no pool serves backend '{wanted}'."
-    if policy == _NEVER:
-        return f"Retype requires migration but is not allowed: {where}."
-    return f"Retype requires migration, and volume migration is not available yet: {where}."
+    destination = choose_pool(ports, wanted)
+    if destination is None:
+        give_up_retype(ports, job, f"No valid backend was found: no pool serves backend '{wanted}'.")
+    elif job.payload["migration_policy"] == _NEVER:
+        give_up_retype(ports, job, f"Retype requires migration but is not allowed: {where}.")
+    elif ports.snapshots.list_for_volume(volume.id):
+        give_up_retype(ports, job, f"Retype requires migration, and a volume with snapshots cannot move: {where}.")
+    elif not start_retype_move(ports, volume, destination, target.id, job):
+        give_up_retype(ports, job, f"Retype requires migration, and the volume cannot move now: {where}.")
 
 
 def _status_before(volume: Volume) -> str:

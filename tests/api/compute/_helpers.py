@@ -84,11 +84,13 @@ def public_image(admin: ApiClient) -> str:
 
 
 @contextmanager
-def qemu_node(data_dir: Path) -> Iterator[RunningServer]:
-    """A firebrick whose servers are real QEMU guests (TCG: KVM cannot boot a stock kernel here)."""
+def qemu_node(data_dir: Path, **settings: Any) -> Iterator[RunningServer]:
+    """A firebrick whose servers are real QEMU guests (TCG: KVM cannot boot a stock kernel here);
+    ``settings`` override others (``backends``, say)."""
     urls = database_url(data_dir)
     running = start_server(
-        make_settings(data_dir, next(urls), hypervisor="qemu", accel="tcg", extend_confirm_timeout=60)
+        make_settings(data_dir, next(urls), **{"hypervisor": "qemu", "accel": "tcg", "extend_confirm_timeout": 60,
+                                               **settings})  # fmt: skip
     )
     try:
         yield running

@@ -211,6 +211,41 @@ class TestSwapIsOnlyForMigrations:
         service.http.close()
         detach(member, guest, old["id"])
 
+    def test_a_multiattach_volume_with_two_writers_is_400_and_nothing_changes(
+        self, server: RunningServer, member: ApiClient, admin: ApiClient, image: str
+    ) -> None:
+        made = admin.volume("POST", "/types", json={"volume_type": {"name": unique("multi")}})
+        type_id = made.json()["volume_type"]["id"]
+        specs = {"extra_specs": {"multiattach": "<is> True"}}
+        assert admin.volume("POST", f"/types/{type_id}/extra_specs", json=specs).status_code == 200
+        shared, new = create_volume(member, volume_type=type_id), create_volume(member)
+        first, second = create_server(member, image), create_server(member, image)
+        attach(member, first, shared["id"], version="2.60")
+        attach(member, second, shared["id"], version="2.60")
+        # As during a migration, so the swap gets past the first check (seed 002) to this one.
+        reset = {"os-reset_status": {"migration_status": "migrating"}}
+        assert admin.volume("POST", f"/volumes/{shared['id']}/action", json=reset).status_code == 202
+        name = unique("svc")
+        project = server.node.repos.identity.project(project_id=member.project_id)
+        assert project is not None
+        ensure_account(server.node.repos.identity, Account(name, project.name, MEMBER_PASSWORD, ("admin", "service")))
+        service = api_client(server, name, MEMBER_PASSWORD, project.name)
+        body = {"volumeAttachment": {"volumeId": new["id"]}}
+        refused = service.compute("PUT", f"/servers/{first}/os-volume_attachments/{shared['id']}", json=body)
+        assert fault(refused, 400) == (
+            "Swapping multi-attach volumes with more than one read/write attachment is not supported."
+        )
+        service.http.close()
+        for server_id in (first, second):
+            assert [a["volumeId"] for a in _attachments(member, server_id)] == [shared["id"]]
+        after = member.volume("GET", f"/volumes/{shared['id']}").json()["volume"]
+        assert (after["status"], len(after["attachments"])) == ("in-use", 2)
+        assert member.volume("GET", f"/volumes/{new['id']}").json()["volume"]["status"] == "available"
+        reset = {"os-reset_status": {"migration_status": "none"}}
+        assert admin.volume("POST", f"/volumes/{shared['id']}/action", json=reset).status_code == 202
+        delete_server(member, first)
+        delete_server(member, second)
+
 
 def test_a_multiattach_volume_joins_two_servers_from_2_60(member: ApiClient, admin: ApiClient, image: str) -> None:
     made = admin.volume("POST", "/types", json={"volume_type": {"name": unique("multi")}})

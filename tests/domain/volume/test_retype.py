@@ -144,7 +144,6 @@ def test_types_alike_but_for_their_names_retype_in_the_database_only(two_pools: 
     [
         (None, "Retype requires migration but is not allowed"),
         ("never", "Retype requires migration but is not allowed"),
-        ("on-demand", "Retype requires migration, and volume migration is not available yet"),
     ],
 )
 def test_a_retype_to_another_backend_goes_back_with_its_type_and_says_why(
