@@ -137,12 +137,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[Server]:
-    """``python -m firebrick serve`` as a subprocess; stopped with SIGTERM (then SIGKILL) on exit."""
+def running_server(data_dir: Path, config: Path | None = None) -> Iterator[Server]:
+    """``python -m firebrick serve`` (with ``--config``, if given) as a subprocess; stopped with
+    SIGTERM (then SIGKILL) on exit."""
     port = _free_port()
     env = {**os.environ, "FIREBRICK_ADMIN_PASSWORD": ADMIN_PASSWORD, "FIREBRICK_DEMO_PASSWORD": DEMO_PASSWORD}
     log_path = data_dir.parent / "server.log"
     command = [sys.executable, "-m", "firebrick", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    command += ["--config", str(config)] if config is not None else []
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", data_dir, log_path)
