@@ -58,8 +58,9 @@ account --user tempest-reader --role reader
 account --user tempest-admin --role admin --role service
 account --user tempest-service --role admin --role service
 
-# The image tempest's compute and image-backed volume tests name: a public 1 MiB raw image.
-IMAGE=$("$ROOT/.venv/bin/python" "$ROOT/tempest/seed_image.py" "$URL" admin "$FIREBRICK_ADMIN_PASSWORD")
+# The image tempest's compute and image-backed volume tests name (a public 1 MiB raw image), and
+# the multiattach volume type.
+IMAGE=$("$ROOT/.venv/bin/python" "$ROOT/tempest/seed.py" "$URL" admin "$FIREBRICK_ADMIN_PASSWORD")
 
 "$VENV/bin/tempest" init --name "$WORKSPACE" "$WORK/ws" >/dev/null 2>&1
 if [ "${TEMPEST_CREDENTIALS:-accounts}" = dynamic ]; then DYNAMIC=True NEUTRON=False; else DYNAMIC=False NEUTRON=True; fi

@@ -302,6 +302,8 @@ servers = sa.Table(
     sa.Column("launched_at", sa.DateTime, nullable=True),
     # Set when deleted: the row stays, so its instance actions can be listed (2.21).
     sa.Column("deleted_at", sa.DateTime, nullable=True),
+    # The servers one create request made share it (Nova's ``r-…`` reservation id).
+    sa.Column("reservation_id", sa.String(64), nullable=True),
     sa.Index("ix_servers_project_created", "project_id", "created_at", "id"),
 )
 

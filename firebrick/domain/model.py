@@ -304,6 +304,7 @@ class Server:
     updated_at: datetime | None = None
     launched_at: datetime | None = None
     deleted_at: datetime | None = None
+    reservation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

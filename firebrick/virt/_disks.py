@@ -73,13 +73,15 @@ def format_node(disk: DiskRecord) -> dict[str, Any]:
 
 
 def virtio_device(disk: DiskRecord) -> dict[str, Any]:
-    return {
+    device = {
         "driver": "virtio-blk-pci",
         "id": disk.qdev,
         "bus": f"rp{disk.port}",
         "drive": disk.format_node,
         "serial": disk.serial,
     }
+    # A multiattach volume: QEMU's image lock then lets other servers' QEMUs write it too.
+    return {**device, "share-rw": True} if disk.shared else device
 
 
 async def plug(monitor: Monitor, disk: DiskRecord) -> None:

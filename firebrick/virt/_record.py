@@ -35,6 +35,7 @@ class DiskRecord:
     port: int
     qdev: str
     nodes: int
+    shared: bool = False  # a multiattach disk: other QEMUs may write the image too
 
     @property
     def device(self) -> str:
@@ -50,7 +51,7 @@ class DiskRecord:
         return f"fmt{self.nodes}"
 
     def spec(self) -> AttachSpec:
-        return AttachSpec(self.serial, Path(self.path), DiskFormat(self.format), self.read_only)
+        return AttachSpec(self.serial, Path(self.path), DiskFormat(self.format), self.read_only, self.shared)
 
 
 @dataclass

@@ -65,13 +65,15 @@ class AttachSpec:
     """A volume to plug into a server: a local image file and how to open it.
 
     ``serial`` is what the guest sees (Nova uses the volume id); ``format`` comes from the
-    volume's record, never from probing the guest-writable bytes.
+    volume's record, never from probing the guest-writable bytes. ``shared`` (a multiattach
+    volume) lets other servers' hypervisors open the same image for writing too.
     """
 
     serial: str
     path: Path
     format: DiskFormat = DiskFormat.RAW
     read_only: bool = False
+    shared: bool = False
 
 
 class PowerState(enum.StrEnum):

@@ -456,8 +456,9 @@ class QemuHypervisor(Hypervisor):
             raise VirtError(f"server {record.server_id} has no free slot (at most {self._ports} disks)")
         generation = record.next_generation()
         disk = DiskRecord(
-            spec.serial, str(spec.path), spec.format.value, spec.read_only, port, f"disk{generation}", generation
-        )
+            spec.serial, str(spec.path), spec.format.value, spec.read_only, port, f"disk{generation}", generation,
+            spec.shared,
+        )  # fmt: skip
         record.disks.append(disk)
         return disk
 

@@ -34,6 +34,7 @@ _BDM = {
         "tag": {"type": "string", "pattern": "^[^,/]*$", "minLength": 1, "maxLength": 60},
     },
 }
+_COUNT = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1}
 _CREATE = Schema({
     "type": "object",
     "properties": {"server": {
@@ -44,6 +45,9 @@ _CREATE = Schema({
             "imageRef": {"type": "string"},
             "availability_zone": {"type": "string"},
             "block_device_mapping_v2": {"type": "array", "items": _BDM},
+            "min_count": _COUNT,
+            "max_count": _COUNT,
+            "return_reservation_id": BOOLEAN,
         },
         "required": ["name", "flavorRef"],
     }},
@@ -52,7 +56,10 @@ _CREATE = Schema({
 _SORT_KEYS = {k: k for k in ("created_at", "updated_at", "id", "name", "vm_state", "task_state")} | {
     "display_name": "name"
 }
-_FILTERS = {"name": "name~", "status": "vm_state", "image": "image_id", "flavor": "flavor_id"}
+_FILTERS = {
+    "name": "name~", "status": "vm_state", "image": "image_id", "flavor": "flavor_id",
+    "reservation_id": "reservation_id",
+}  # fmt: skip
 _LOCK = Schema({"type": ["object", "null"], "properties": {"locked_reason": {"type": "string", "maxLength": 255}}})
 
 
@@ -78,12 +85,24 @@ async def create(request: Request, call: ComputeCall) -> Response:
         image_ref=spec.get("imageRef") or None,
         volumes=volumes,
         availability_zone=spec.get("availability_zone"),
+        count=_count(spec),
     )
-    server, admin_pass = await call.run(request_create, call.ports, call.asked, wanted)
+    servers, admin_pass = await call.run(request_create, call.ports, call.asked, wanted)
+    if as_bool(spec.get("return_reservation_id", False)):
+        return JSONResponse({"reservation_id": servers[0].reservation_id}, 202)
+    server = servers[0]
     reply = {**server_summary(call, server), "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
     reply["adminPass"] = admin_pass
     del reply["name"]
     return JSONResponse({"server": reply}, 202, headers={"Location": call.url("servers", server.id)})
+
+
+def _count(spec: dict[str, Any]) -> int:
+    """How many servers to make: Nova makes ``max_count`` when it can, and here it always can."""
+    low, high = int(spec.get("min_count", 1)), int(spec.get("max_count", spec.get("min_count", 1)))
+    if low > high:
+        raise HttpFault(400, "min_count must be <= max_count")
+    return high
 
 
 def _boot_index(value: Any) -> int | None:

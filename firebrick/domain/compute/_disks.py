@@ -28,6 +28,7 @@ def spec_for(volume_id: str, connection_info: dict[str, Any]) -> AttachSpec:
         path=Path(data["device_path"]),
         format=DiskFormat(data.get("format", "raw")),
         read_only=data.get("access_mode") == "ro",
+        shared=bool(connection_info.get("multiattach")),
     )
 
 

@@ -102,6 +102,8 @@ def connect_volume(ports: ComputePorts, mapping: BlockDeviceMapping) -> dict[str
     assert mapping.attachment_id is not None
     connector = {**ports.connector, "mountpoint": mapping.device_name}
     info = ports.volumes.attachment_update(mapping.attachment_id, connector)
+    # As Nova does: the connection says whether other servers may open the volume too.
+    info = {**info, "multiattach": ports.volumes.get(mapping.volume_id).multiattach}
     ports.mappings.update(mapping.uuid, connection_info=info)
     return info
 

@@ -2,9 +2,12 @@
 
 The API step checks the flavor, the image or boot volume and the zone, and
 records the server ``building`` with its mappings and its build job in one
-transaction. The build step reserves and connects each boot volume on the
-block-storage side, boots the guest with them, completes the attachments, and
-makes the server ``active`` — or ``error`` with the fault, its volumes released.
+transaction. One request may make several servers (Nova's ``min_count`` and
+``max_count``): they share a reservation id, and each is named ``<name>-<n>``,
+as Nova's default ``multi_instance_display_name_template`` names them. The
+build step reserves and connects each boot volume on the block-storage side,
+boots the guest with them, completes the attachments, and makes the server
+``active`` — or ``error`` with the fault, its volumes released.
 """
 
 from __future__ import annotations
@@ -45,14 +48,18 @@ class CreateRequest:
     image_ref: str | None = None
     volumes: tuple[BootVolume, ...] = field(default_factory=tuple)
     availability_zone: str | None = None
+    count: int = 1
 
 
-def request_create(ports: ComputePorts, asked: Request, request: CreateRequest) -> tuple[Server, str]:
-    """Record the server and queue its build; returns it and its generated admin password.
+def request_create(ports: ComputePorts, asked: Request, request: CreateRequest) -> tuple[list[Server], str]:
+    """Record the servers and queue their builds; returns them and the admin password of the first.
 
     Raises:
-        InvalidInput: an unknown flavor, image or volume, no image and no boot volume, a bad zone.
+        InvalidInput: an unknown flavor, image or volume, no image and no boot volume, a bad zone,
+            volumes for more than one server.
     """
+    if request.count > 1 and request.volumes:
+        raise InvalidInput("Cannot attach one or more volumes to multiple instances")
     try:
         flavor = find_flavor(ports, request.flavor_ref)
     except NotFound as missing:
@@ -70,21 +77,38 @@ def request_create(ports: ComputePorts, asked: Request, request: CreateRequest) 
             ports.volumes.get(volume.volume_id, asked.token)
         except NotFound:
             raise InvalidInput(f"Block Device Mapping is Invalid: failed to get volume {volume.volume_id}.") from None
-    now = utcnow()
+    reservation = f"r-{secrets.token_hex(4)}"
+    names = [f"{request.name}-{n}" for n in range(1, request.count + 1)] if request.count > 1 else [request.name]
+    servers = [_record_server(ports, asked, request, flavor.id, image_id, name, reservation) for name in names]
+    ports.wake_worker()
+    return servers, secrets.token_urlsafe(9)
+
+
+def _record_server(
+    ports: ComputePorts,
+    asked: Request,
+    request: CreateRequest,
+    flavor_id: str,
+    image_id: str | None,
+    name: str,
+    reservation: str,
+) -> Server:
+    boots_from_volume = any(v.boot_index == 0 for v in request.volumes)
     server = Server(
         id=str(uuid.uuid4()),
         project_id=asked.caller.project_id,
         user_id=asked.caller.user_id,
-        name=request.name,
-        flavor_id=flavor.id,
+        name=name,
+        flavor_id=flavor_id,
         vm_state=VmState.BUILDING,
         task_state=TaskState.SPAWNING,
         power_state=PowerState.NOSTATE,
         node=ports.node,
         host=ports.node,
         availability_zone=ports.zone,
-        created_at=now,
+        created_at=utcnow(),
         image_id=image_id,
+        reservation_id=reservation,
     )
     mappings: list[BlockDeviceMapping] = []
     for volume in sorted(request.volumes, key=lambda v: v.boot_index != 0):  # the boot volume is vda
@@ -93,8 +117,7 @@ def request_create(ports: ComputePorts, asked: Request, request: CreateRequest) 
     job = server_job(ports, BUILD, server.id, request_id=asked.request_id)
     ports.servers.insert(server, mappings, job)
     record(ports, asked, server, "create")
-    ports.wake_worker()
-    return server, secrets.token_urlsafe(9)
+    return server
 
 
 def _mapping(server_id: str, volume: BootVolume, device: str) -> BlockDeviceMapping:

@@ -259,3 +259,51 @@ def test_a_managed_file_reaches_the_guest_byte_for_byte(node: RunningServer, gue
         ]
     finally:
         admin.http.close()
+
+
+def test_a_multiattach_volume_is_shared_by_two_running_guests(node: RunningServer, demo: ApiClient, guest: str) -> None:
+    """Both QEMUs open the same file (share-rw): what one guest writes, the other reads."""
+    admin = api_client(node, "admin", ADMIN_PASSWORD, "admin")
+    try:
+        made = admin.volume("POST", "/types", json={"volume_type": {"name": f"shared-{guest[:8]}"}})
+        type_id = made.json()["volume_type"]["id"]
+        specs = {"extra_specs": {"multiattach": "<is> True"}}
+        assert admin.volume("POST", f"/types/{type_id}/extra_specs", json=specs).status_code == 200
+        other = create_server(demo, public_image(admin), timeout=180)
+    finally:
+        admin.http.close()
+    volume = create_volume(demo, volume_type=type_id)
+    serial = volume["id"][:20]
+    for server_id in (guest, other):
+        attach(demo, server_id, volume["id"], version="2.60")
+        guest_reports(demo, server_id, f"DISK {serial} {GiB}")
+    find = f'for d in /sys/block/vd*; do [ "$(cat $d/serial)" = {serial} ] && echo ${{d##*/}}; done'
+    writer, reader = (hypervisor(node).run_in_guest(s, find).strip() for s in (guest, other))
+    assert writer.startswith("vd") and reader.startswith("vd")
+    write = f"yes shared-by-two | head -c 4096 | dd of=/dev/{writer} bs=4096 seek=7 conv=fsync 2>/dev/null"
+    hypervisor(node).run_in_guest(guest, write)
+    read = hypervisor(node).run_in_guest(other, f"dd if=/dev/{reader} bs=4096 skip=7 count=1 2>/dev/null | md5sum")
+    expected = (b"shared-by-two\n" * 300)[:4096]
+    assert read.split()[0] == hashlib.md5(expected).hexdigest()  # noqa: S324 - busybox md5sum is what the guest has
+
+    path = str(file_backend(node).volume_path(volume["id"]))
+    holders = [pid for s in (guest, other) if (pid := hypervisor(node).pid(s)) is not None]
+    assert len(holders) == 2 and all(path in _open_files(pid) for pid in holders)
+    for server_id in (guest, other):
+        response = demo.compute("DELETE", f"/servers/{server_id}/os-volume_attachments/{volume['id']}")
+        assert response.status_code == 202, response.text
+        guest_reports(demo, server_id, f"DISK-GONE {serial}")
+        # One detach at a time, as in Nova: the next begins once the volume is no longer detaching.
+        wait(lambda: volume_status(demo, volume["id"]) in ("in-use", "available"), "the detach to end")
+    assert volume_status(demo, volume["id"]) == "available"
+    demo.compute("DELETE", f"/servers/{other}")
+
+
+def _open_files(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            found.add(str(fd.readlink()))
+        except OSError:
+            continue  # closed while we looked
+    return found

@@ -62,6 +62,34 @@ def test_bad_creates_are_400(member: ApiClient, spec: dict[str, object], message
     assert member.compute("GET", "/servers").json()["servers"] == []
 
 
+def test_one_request_makes_several_servers_under_one_reservation(member: ApiClient, image: str) -> None:
+    spec = {"name": "many", "flavorRef": "1", "imageRef": image, "min_count": 2, "max_count": 3}
+    response = member.compute("POST", "/servers", json={"server": {**spec, "return_reservation_id": True}})
+    assert response.status_code == 202, response.text
+    reservation = response.json()["reservation_id"]
+    assert list(response.json()) == ["reservation_id"] and reservation.startswith("r-")
+
+    made = member.compute("GET", f"/servers?reservation_id={reservation}").json()["servers"]
+    assert sorted(s["name"] for s in made) == ["many-1", "many-2", "many-3"]
+    one = member.compute("POST", "/servers", json={"server": {"name": "one", "flavorRef": "1", "imageRef": image}})
+    assert one.status_code == 202 and "reservation_id" not in one.json()
+    for created in made:
+        wait(lambda s=created["id"]: server_status(member, s) == "ACTIVE", "active")
+        delete_server(member, created["id"])
+    delete_server(member, one.json()["server"]["id"])
+
+
+def test_several_servers_cannot_share_boot_volumes(member: ApiClient, image: str) -> None:
+    volume = create_volume(member)
+    bdm = [{"uuid": volume["id"], "source_type": "volume", "destination_type": "volume", "boot_index": 0}]
+    spec = {"name": "x", "flavorRef": "1", "min_count": 2, "block_device_mapping_v2": bdm}
+    text = fault(member.compute("POST", "/servers", json={"server": spec}), 400)
+    assert text == "Cannot attach one or more volumes to multiple instances"
+    bad = {"name": "x", "flavorRef": "1", "imageRef": image, "min_count": 3, "max_count": 2}
+    assert fault(member.compute("POST", "/servers", json={"server": bad}), 400) == "min_count must be <= max_count"
+    assert member.compute("GET", "/servers").json()["servers"] == []
+
+
 def test_boot_from_volume_maps_the_volume_as_vda(member: ApiClient) -> None:
     volume = create_volume(member)
     bdm = [{"source_type": "volume", "destination_type": "volume", "uuid": volume["id"], "boot_index": 0,

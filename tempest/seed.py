@@ -1,4 +1,5 @@
-"""Create the public image tempest's config names, and print its id (used by scripts/tempest.sh)."""
+"""Create what tempest's config names: the public image (its id is printed) and the multiattach
+volume type ``multiattach``. Used by scripts/tempest.sh."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ def main(url: str, user: str, password: str) -> str:
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         token = response.headers["X-Subject-Token"]
+        project = json.loads(response.read())["token"]["project"]["id"]
+    multiattach = {"volume_type": {"name": "multiattach", "extra_specs": {"multiattach": "<is> True"}}}
+    _call("POST", f"{url}/volume/v3/{project}/types", token, json.dumps(multiattach).encode(), "application/json")
     spec = {"name": "tempest-image", "disk_format": "raw", "container_format": "bare", "visibility": "public"}
     image = json.loads(_call("POST", f"{url}/image/v2/images", token, json.dumps(spec).encode(), "application/json"))
     _call("PUT", f"{url}/image/v2/images/{image['id']}/file", token, b"\0" * 1024 * 1024, "application/octet-stream")
