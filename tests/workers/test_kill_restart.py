@@ -26,9 +26,11 @@ def _free_port() -> int:
 
 class Process:
     """``firebrick serve`` in a session of its own; ``python_first`` is put ahead of ``PYTHONPATH``
-    (to load a ``sitecustomize`` shim)."""
+    (to load a ``sitecustomize`` shim); ``config`` is a settings file (``--config``)."""
 
-    def __init__(self, data_dir: Path, db_url: str, python_first: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, db_url: str, python_first: Path | None = None, config: Path | None = None
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -40,8 +42,10 @@ class Process:
         }
         if python_first is not None:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_first), env.get("PYTHONPATH")]))
+        settings = ["--config", str(config)] if config is not None else []
+        where = ["--data-dir", str(data_dir), "--port", str(self.port)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "firebrick", "serve", "--data-dir", str(data_dir), "--port", str(self.port)],
+            [sys.executable, "-m", "firebrick", "serve", *settings, *where],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
