@@ -326,7 +326,17 @@ def _give_up_step(ports: Ports, job: Job, volume: Volume, reason: str) -> None:
 def _abandon(
     ports: Ports, volume: Volume, target_id: str, destination: str | None, reason: str, job: Job | None = None
 ) -> None:
-    """The move is off: the destination object and row go, the volume stays on its source (``error``)."""
+    """The move is off: the destination object and row go, the volume stays on its source (``error``).
+
+    ``volume`` may be stale: compute's completion and the job's own step can end the same move at
+    once, and one of them may find the destination row already gone because the other just made
+    the volume live there. So the volume is read again, and a move that is no longer under way
+    (its records swapped: the destination object is now the volume's only file) is left alone.
+    """
+    current = ports.volumes.get(volume.id)
+    if current is None or current.migration_status not in _UNDER_WAY:
+        return
+    volume = current
     if destination is not None and destination != volume.host:  # never the source's own object
         ports.pool(destination).driver.delete(volume.id)
     ports.volumes.drop_target(target_id)

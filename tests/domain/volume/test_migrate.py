@@ -21,6 +21,7 @@ from firebrick.domain.model import Caller, Page
 from firebrick.domain.ports import Pool, Ports
 from firebrick.domain.snapshot.create import SnapshotRequest
 from firebrick.domain.snapshot.create import request_create as request_snapshot
+from firebrick.domain.volume import migrate
 from firebrick.domain.volume.create import CreateRequest, request_create
 from firebrick.domain.volume.migrate import MIGRATE, complete_migration, request_migrate
 from firebrick.domain.volume.retype import request_retype
@@ -245,6 +246,32 @@ def test_giving_up_after_the_destination_was_made_removes_it(ports: Ports, admin
     assert not _file(ports, "qcow2", volume_id).exists()
     assert _raw_digest(_file(ports, "raw", volume_id), "raw") == digest
     assert len(ports.volumes.find(Page(), None)) == 1 and ports.jobs.pending(ports.node) == []
+
+
+def test_compute_completing_first_does_not_make_the_late_job_step_delete_the_live_file(
+    ports: Ports, admin: Caller
+) -> None:
+    # Compute's os-migrate_volume_completion and the job's own completing step end the same move;
+    # the job's step came a moment late, with the volume as it read it before, on the source pool.
+    volume_id, digest = _volume_with_data(ports, admin)
+    qcow2 = _pool(ports, "qcow2")
+    request_migrate(ports, admin, volume_id, qcow2.host)
+    [job] = ports.jobs.pending(ports.node)
+    for step in (migrate._record_target, migrate._move_bytes):
+        current = ports.volumes.get(volume_id)
+        assert current is not None
+        step(ports, job, current)
+    stale = ports.volumes.get(volume_id)
+    assert stale is not None and (stale.migration_status, stale.host) == ("completing", _pool(ports, "raw").host)
+
+    assert complete_migration(ports, admin, volume_id, job.payload["target_id"], error=False) == volume_id
+    migrate._switch_records(ports, job, stale)
+
+    moved = ports.volumes.get(volume_id)
+    assert moved is not None and (moved.migration_status, moved.host) == ("success", qcow2.host)
+    assert _raw_digest(_file(ports, "qcow2", volume_id), "qcow2") == digest
+    drain(ports)  # the job ends: the source's file goes, the live one stays
+    assert not _file(ports, "raw", volume_id).exists() and _file(ports, "qcow2", volume_id).exists()
 
 
 # --- what is refused -----------------------------------------------------------------------------
