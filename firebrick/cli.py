@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING
 from firebrick.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from firebrick.db import IdentityRepository
+    from firebrick.node import Node
 
 __all__ = ["main"]
 
@@ -31,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--data-dir", dest="serve_data_dir")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--workers", help="API worker processes: a number, or auto for one per CPU (default 1); one agent runs jobs"
+    )
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("bootstrap", help="create the admin and demo accounts and clouds.yaml if missing")
@@ -46,8 +52,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     config = getattr(args, "serve_config", None) or args.config
     data_dir = getattr(args, "serve_data_dir", None) or args.data_dir
     return load_settings(
-        config, os.environ, host=getattr(args, "host", None), port=getattr(args, "port", None), data_dir=data_dir
-    )
+        config, os.environ, host=getattr(args, "host", None), port=getattr(args, "port", None), data_dir=data_dir,
+        workers=getattr(args, "workers", None),
+    )  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,8 +91,10 @@ def _identity_command(args: argparse.Namespace, settings: Settings, identity: Id
 def _serve(settings: Settings, access_log: bool) -> int:
     import uvicorn
 
+    from firebrick.api import worker
     from firebrick.api.app import build_app
-    from firebrick.node import Node
+    from firebrick.node import Node, Role
+    from firebrick.workers.agent import AgentRunning
 
     # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal to the handler it
     # replaced; with the default one the process would die with -15 after a clean shutdown.
@@ -94,10 +103,36 @@ def _serve(settings: Settings, access_log: bool) -> int:
     # The job worker threads share the interpreter with the event loop; with the default 5 ms
     # switch interval a busy loop makes each worker step wait in 5 ms slices for the GIL.
     sys.setswitchinterval(0.001)
-    app = build_app(Node(settings))
-    print(f"firebrick serving on {settings.public_url} (data in {settings.data_dir})", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=access_log, log_level="info", lifespan="on")
+    node = Node(settings, Role.NODE if settings.workers == 1 else Role.AGENT)
+    try:
+        node.become_agent()
+    except AgentRunning as error:
+        print(f"firebrick: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"firebrick serving on {settings.public_url} (data in {settings.data_dir}, "
+        f"{settings.workers} API worker{'s' if settings.workers > 1 else ''} and one agent)",
+        file=sys.stderr,
+    )
+    if settings.workers == 1:
+        app = build_app(node)
+        uvicorn.run(app, host=settings.host, port=settings.port, access_log=access_log, log_level="info")
+        return 0
+    _serve_workers(node, worker.config(settings, access_log))
     return 0
+
+
+def _serve_workers(agent: Node, config: uvicorn.Config) -> None:
+    """The agent runs here; the API workers are uvicorn's processes, on a socket bound first, so
+    that a job calling this node's own API meanwhile waits in the listen backlog, not refused."""
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    agent.start()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        agent.stop()
 
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:

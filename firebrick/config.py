@@ -1,7 +1,8 @@
 """Settings: one typed, frozen object, read once at start-up.
 
 ``load_settings`` is the only code in firebrick that reads a configuration file or
-the environment. Everything else receives the ``Settings`` it needs.
+the environment (with ``from_parent``, for the API workers ``serve --workers`` starts).
+Everything else receives the ``Settings`` it needs.
 
 The TOML file may hold any of these (all optional; defaults shown)::
 
@@ -13,6 +14,11 @@ The TOML file may hold any of these (all optional; defaults shown)::
 
     [database]
     url = ""                   # defaults to sqlite in data_dir; postgresql+psycopg://...
+
+    [node]
+    name = ""                  # this node's name in hosts, services and jobs; defaults to the host name
+    workers = 1                # API worker processes (or "auto": one per CPU); the agent is one more
+    job_lease = 30             # seconds a job claim lasts unless its agent renews it
 
     [identity]
     token_ttl = 3600
@@ -47,12 +53,15 @@ The TOML file may hold any of these (all optional; defaults shown)::
 Environment variables override the file: ``FIREBRICK_HOST``, ``FIREBRICK_PORT``,
 ``FIREBRICK_PUBLIC_URL``, ``FIREBRICK_DATA_DIR``, ``FIREBRICK_DATABASE_URL``,
 ``FIREBRICK_POLICY_FILE``, ``FIREBRICK_COMPUTE_URL``, ``FIREBRICK_VOLUME_URL``, ``FIREBRICK_HYPERVISOR``,
-``FIREBRICK_ACCEL``,
+``FIREBRICK_ACCEL``, ``FIREBRICK_NODE_NAME``, ``FIREBRICK_WORKERS``, ``FIREBRICK_JOB_LEASE``,
 ``FIREBRICK_ADMIN_PASSWORD``, ``FIREBRICK_DEMO_PASSWORD``.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import pickle
 import socket
 import tomllib
 from collections.abc import Mapping
@@ -66,6 +75,8 @@ __all__ = [
     "BackendSettings",
     "QuotaSettings",
     "Settings",
+    "from_parent",
+    "hand_to_workers",
     "load_settings",
 ]
 
@@ -96,7 +107,13 @@ class Settings:
     data_dir: Path
     database_url: str
     backends: tuple[BackendSettings, ...]
-    hostname: str = field(default_factory=socket.gethostname)
+    # Names this node wherever OpenStack shows a host (services, pools, servers) and owns its jobs.
+    # Network namespaces share one host name, so several nodes on one machine need their own.
+    node_name: str = field(default_factory=socket.gethostname)
+    # API worker processes of ``serve`` (the agent that runs jobs is one process more).
+    workers: int = 1
+    # How long a job claim lasts without renewal: how soon another agent takes over a dead one's jobs.
+    job_lease: float = 30.0
     token_ttl: int = 3600
     region: str = "RegionOne"
     availability_zone: str = "nova"
@@ -169,7 +186,11 @@ def load_settings(
     accel = str(pick("ACCEL", compute, "accel", "auto"))
     if accel not in ("auto", "kvm", "tcg"):
         raise InvalidInput(f"setting accel must be auto, kvm or tcg, not {accel!r}")
+    node = raw.get("node", {})
     return Settings(
+        node_name=str(pick("NODE_NAME", node, "name", "")) or socket.gethostname(),
+        workers=_workers(pick("WORKERS", node, "workers", 1)),
+        job_lease=_as_seconds("job_lease", pick("JOB_LEASE", node, "job_lease", 30)),
         host=host,
         port=port,
         public_url=public_url.rstrip("/"),
@@ -191,6 +212,26 @@ def load_settings(
         admin_password=env.get("FIREBRICK_ADMIN_PASSWORD"),
         demo_password=env.get("FIREBRICK_DEMO_PASSWORD"),
     )
+
+
+_WORKER_SETTINGS = "FIREBRICK_WORKER_SETTINGS"
+
+
+def hand_to_workers(settings: Settings) -> None:
+    """Put ``settings`` where the worker processes this one starts will find them (``from_parent``).
+
+    uvicorn starts its workers by import string, so the settings travel in the environment.
+    """
+    os.environ[_WORKER_SETTINGS] = base64.b64encode(pickle.dumps(settings)).decode()
+
+
+def from_parent() -> Settings:
+    """The settings the serving process handed to this worker process."""
+    # Written by the process that started this one (``hand_to_workers``): nothing a user supplies.
+    settings = pickle.loads(base64.b64decode(os.environ[_WORKER_SETTINGS]))  # noqa: S301
+    if not isinstance(settings, Settings):
+        raise InvalidInput(f"{_WORKER_SETTINGS} holds no settings")
+    return settings
 
 
 def _read_toml(path: Path | None) -> dict[str, Any]:
@@ -224,6 +265,23 @@ def _backends(entries: Any, data_dir: Path) -> tuple[BackendSettings, ...]:
         # a migration from one to the other would delete the volume it just copied.
         raise InvalidInput("two backends share a directory; each needs a path of its own")
     return tuple(result)
+
+
+def _workers(value: Any) -> int:
+    count = (os.cpu_count() or 1) if value == "auto" else _as_int("workers", value)
+    if count < 1:
+        raise InvalidInput(f"setting workers must be at least 1 or auto, not {value!r}")
+    return count
+
+
+def _as_seconds(name: str, value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"setting {name} must be a number of seconds, not {value!r}") from exc
+    if not seconds > 0:
+        raise InvalidInput(f"setting {name} must be more than 0 seconds, not {value!r}")
+    return seconds
 
 
 def _as_int(name: str, value: Any) -> int:

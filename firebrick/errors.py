@@ -20,6 +20,11 @@ HTTP codes::
         └── VirtError             the hypervisor (QEMU, QMP) failed
             ├── DetachTimeout     the guest never released a disk
             └── GuestTimeout      the guest did not report in time (boot, a disk change)
+
+    StaleClaim                    a job step's claim was taken over; its write is refused
+
+``StaleClaim`` stands outside ``FirebrickError`` on purpose: no step may catch it and compensate
+(the compensation would be a write by the same stale attempt); only the job runner sees it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "QuotaExceeded",
+    "StaleClaim",
     "StorageError",
     "VirtError",
 ]
@@ -191,3 +197,12 @@ class GuestTimeout(VirtError):
         super().__init__(f"server {server_id}: no {waited_for} from the guest within {timeout:g} s", server_id)
         self.waited_for = waited_for
         self.timeout = timeout
+
+
+class StaleClaim(Exception):  # noqa: N818 - a state, like the other names here
+    """The job this attempt works for was taken over (or finished) by another claimer."""
+
+    def __init__(self, job_id: str, epoch: int) -> None:
+        super().__init__(f"job {job_id} is no longer held at epoch {epoch}")
+        self.job_id = job_id
+        self.epoch = epoch

@@ -1,18 +1,25 @@
-"""One firebrick node: every long-lived part, built from ``Settings`` and wired once."""
+"""One firebrick node: every long-lived part, built from ``Settings`` and wired once.
+
+A node's work is split by role. Its *agent* is the one process that runs the node's jobs,
+beats its heart, recovers its resources and owns its guests (held by the data directory's
+lock); its *API workers* answer requests and ring the agent when they queue a job. With one
+worker (the default) both live in one process (``Role.NODE``); ``serve --workers N`` runs the
+agent in the serving process and N API workers beside it.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
-import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Literal
 
 from firebrick import first_run
 from firebrick.api.policy import Authorizer
 from firebrick.config import BackendSettings, Settings
 from firebrick.db import Database, Repositories, upgrade
+from firebrick.db.announcements import JobAnnouncements
 from firebrick.domain import recovery, volume_types
 from firebrick.domain.compute.attach import ATTACH
 from firebrick.domain.compute.create import BUILD
@@ -20,14 +27,13 @@ from firebrick.domain.compute.delete import DELETE_SERVER
 from firebrick.domain.compute.detach import DETACH
 from firebrick.domain.compute.events import EXTEND_VOLUME
 from firebrick.domain.compute.flavors import ensure_default_flavors
-from firebrick.domain.compute.jobs import bind
 from firebrick.domain.compute.ports import ComputePorts
 from firebrick.domain.compute.power import POWER
 from firebrick.domain.compute.recovery import recover_servers
 from firebrick.domain.compute.shelve import SHELVE, UNSHELVE
 from firebrick.domain.compute.update import SWAP
 from firebrick.domain.identity import IdentityService, TokenSigner
-from firebrick.domain.jobs import JobKind
+from firebrick.domain.jobs import BoundKind, JobKind
 from firebrick.domain.ports import ImagePorts, Pool, Ports
 from firebrick.domain.snapshot.create import CREATE_SNAPSHOT
 from firebrick.domain.snapshot.delete import DELETE_SNAPSHOT
@@ -45,14 +51,15 @@ from firebrick.storage import DiskFormat, FakeBackend, FileBackend, ImageStore, 
 from firebrick.virt.base import Hypervisor
 from firebrick.virt.fake import FakeHypervisor
 from firebrick.workers import Heartbeat, JobRunner
+from firebrick.workers.agent import AgentLock, Doorbell, ring
 
-__all__ = ["JOB_KINDS", "Node"]
+__all__ = ["JOB_KINDS", "Node", "Role"]
 
 log = logging.getLogger(__name__)
 
 _VOLUME_KINDS = (CREATE, DELETE, EXTEND, NOTIFY_EXTENDED, CONFIRM_EXTENDED, REVERT, RETYPE, MANAGE, UNMANAGE, UPLOAD,
                  MIGRATE)  # fmt: skip
-JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (*_VOLUME_KINDS, CREATE_SNAPSHOT, DELETE_SNAPSHOT)}
+JOB_KINDS: dict[str, JobKind[Ports]] = {kind.name: kind for kind in (*_VOLUME_KINDS, CREATE_SNAPSHOT, DELETE_SNAPSHOT)}
 COMPUTE_JOB_KINDS = (BUILD, DELETE_SERVER, POWER, SHELVE, UNSHELVE, ATTACH, DETACH, EXTEND_VOLUME, SWAP)
 
 _DRIVERS: dict[str, Callable[[BackendSettings], StorageBackend]] = {
@@ -61,13 +68,20 @@ _DRIVERS: dict[str, Callable[[BackendSettings], StorageBackend]] = {
 }
 
 
+class Role(enum.Enum):
+    NODE = "node"  # the agent and the API in one process
+    AGENT = "agent"  # jobs, heartbeats, recovery and guests; no API
+    API = "api"  # requests only; jobs go to the agent
+
+
 class Node:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, role: Role = Role.NODE) -> None:
         self.settings = settings
+        self.role = role
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.database_url)
         self.repos = Repositories(self.db)
-        self.pools = tuple(_pool(settings.hostname, b) for b in settings.backends)
+        self.pools = tuple(_pool(settings.node_name, b) for b in settings.backends)
         self.ports = Ports(
             volumes=self.repos.volumes,
             snapshots=self.repos.snapshots,
@@ -79,7 +93,7 @@ class Node:
             compute=ComputeClient(settings.compute_endpoint, self._service_token),
             pools=self.pools,
             zone=settings.availability_zone,
-            node=settings.hostname,
+            node=settings.node_name,
             quota_defaults=settings.quota,
             wake_worker=self._wake_worker,
             extend_confirm_timeout=settings.extend_confirm_timeout or None,
@@ -87,9 +101,7 @@ class Node:
             services=self.repos.services,
             service_down_time=settings.service_down_time,
         )
-        self.identity = IdentityService(
-            self.repos.identity, TokenSigner(_token_key(settings.data_dir), settings.token_ttl)
-        )
+        self.identity = IdentityService(self.repos.identity, TokenSigner(self.repos.token_keys, settings.token_ttl))
         self.authorizer = Authorizer(settings.policy_file or settings.data_dir / "policy.yaml")
         self.hypervisor = _hypervisor(settings)
         self.compute = ComputePorts(
@@ -101,17 +113,29 @@ class Node:
             volumes=VolumeClient(settings.volume_endpoint, self._service_token),
             hypervisor=self.hypervisor,
             image_exists=self._image_exists,
-            node=settings.hostname,
+            node=settings.node_name,
             zone=settings.availability_zone,
-            connector=_connector(settings.hostname),
+            connector=_connector(settings.node_name),
             wake_worker=self._wake_worker,
         )
-        compute_kinds = {kind.name: bind(kind, lambda: self.compute) for kind in COMPUTE_JOB_KINDS}
-        self.runner = JobRunner(self.ports, {**JOB_KINDS, **compute_kinds})
+        kinds: dict[str, BoundKind] = {name: kind.bind(lambda: self.ports) for name, kind in JOB_KINDS.items()}
+        kinds |= {kind.name: kind.bind(lambda: self.compute) for kind in COMPUTE_JOB_KINDS}
+        self.runner = JobRunner(self.repos.jobs, settings.node_name, kinds, lease=settings.job_lease)
         self.heartbeat = Heartbeat(self._beat, settings.heartbeat_interval)
+        self._lock = AgentLock(settings.data_dir)
+        self._doorbell = Doorbell(settings.data_dir, self.runner.wake)
+        self._announcements = JobAnnouncements(settings.database_url, (settings.node_name,), self.runner.wake)
 
     def start(self) -> None:
-        """Upgrade the schema, bootstrap an empty node, settle what a crash left, start the workers."""
+        """As the agent: take the data directory's lock, upgrade the schema, bootstrap an empty
+        node, settle what a crash left, start the workers. An API worker starts nothing.
+
+        Raises:
+            AgentRunning: another process is already this data directory's agent.
+        """
+        if self.role is Role.API:
+            return
+        self.become_agent()
         upgrade(self.settings.database_url)
         if first_run.prepare(self.settings, self.repos.identity):
             log.warning("bootstrapped users admin and demo; credentials in %s", self.settings.data_dir / "clouds.yaml")
@@ -123,13 +147,28 @@ class Node:
         ensure_default_flavors(self.compute)
         self.heartbeat.start()
         self.runner.start()
+        self._doorbell.start()
+        if self.db.is_postgresql:
+            self._announcements.start()
         # Restarting guests may need the block-storage API this process is about to serve: not inline.
         threading.Thread(target=self._recover_servers, name="firebrick-recover-servers", daemon=True).start()
 
+    def become_agent(self) -> None:
+        """Take the data directory's agent lock now (``start`` takes it too, if not yet held).
+
+        Raises:
+            AgentRunning: another process is already this data directory's agent.
+        """
+        self._lock.acquire()
+
     def stop(self) -> None:
-        self.runner.stop()
-        self.heartbeat.stop()
-        self.hypervisor.close()  # the guests keep running; the next start finds them again
+        if self.role is not Role.API:
+            self._announcements.stop()
+            self._doorbell.stop()
+            self.runner.stop()
+            self.heartbeat.stop()
+            self.hypervisor.close()  # the guests keep running; the next start finds them again
+            self._lock.release()
         self.db.dispose()
 
     def _recover_servers(self) -> None:
@@ -149,11 +188,14 @@ class Node:
         return self.identity.local_token(first_run.SERVICE_USER, first_run.SERVICE_PROJECT)
 
     def _wake_worker(self) -> None:
-        self.runner.wake()
+        if self.role is Role.API:
+            ring(self.settings.data_dir)
+        else:
+            self.runner.wake()
 
     def _beat(self) -> None:
         zone = self.settings.availability_zone
-        self.repos.services.heartbeat(self.settings.hostname, "cinder-scheduler", zone)
+        self.repos.services.heartbeat(self.settings.node_name, "cinder-scheduler", zone)
         for pool in self.pools:
             self.repos.services.heartbeat(pool.host.split("#")[0], "cinder-volume", zone)
 
@@ -182,13 +224,3 @@ def _pool(hostname: str, backend: BackendSettings) -> Pool:
         driver=_DRIVERS[backend.driver](backend),
         default_format=DiskFormat(backend.format),
     )
-
-
-def _token_key(data_dir: Path) -> bytes:
-    """The token signing key, made on first start and kept private in the data directory."""
-    path = data_dir / "token.key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(os.urandom(32))
-    return path.read_bytes()

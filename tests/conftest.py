@@ -87,7 +87,7 @@ class RunningServer:
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until no job row is left for this node (the worker drained its queue)."""
         deadline = time.monotonic() + timeout
-        while self.node.repos.jobs.pending(self.node.settings.hostname) or not self.node.runner.idle():
+        while self.node.repos.jobs.pending(self.node.settings.node_name) or not self.node.runner.idle():
             if time.monotonic() > deadline:
                 raise TimeoutError("jobs still pending")
             time.sleep(0.02)

@@ -58,10 +58,14 @@ def admin_caller(node: Node) -> Caller:
 
 
 def drain(ports: Ports) -> int:
-    """Run every pending job of this node to completion, in order; returns how many ran."""
+    """Run every due job of this node in this thread, claimed as the runner claims them, until none
+    is due (a job that waits for a callback stays waiting); returns how many steps ran."""
     ran = 0
-    while jobs := ports.jobs.pending(ports.node):
+    while jobs := ports.jobs.claim("drain", [ports.node], limit=100, lease=60):
         for job in jobs:
-            JOB_KINDS[job.kind].run(ports, job)
+            with ports.jobs.holding(job) as claim:
+                JOB_KINDS[job.kind].run(ports, job)
+                if not claim.ended:
+                    ports.jobs.release(job)
             ran += 1
     return ran

@@ -13,6 +13,7 @@ from firebrick.db.quotas import QuotaRepository
 from firebrick.db.servers import ActionRepository, FlavorRepository, MappingRepository, ServerRepository
 from firebrick.db.services import ServiceRepository
 from firebrick.db.snapshots import SnapshotRepository
+from firebrick.db.token_keys import TokenKeyRepository
 from firebrick.db.types import TypeRepository
 from firebrick.db.volumes import VolumeRepository
 
@@ -31,6 +32,7 @@ __all__ = [
     "ServerRepository",
     "ServiceRepository",
     "SnapshotRepository",
+    "TokenKeyRepository",
     "TypeRepository",
     "VolumeRepository",
     "upgrade",
@@ -47,6 +49,7 @@ class Repositories:
         self.snapshots = SnapshotRepository(db)
         self.types = TypeRepository(db)
         self.identity = IdentityRepository(db)
+        self.token_keys = TokenKeyRepository(db)
         self.quotas = QuotaRepository(db)
         self.services = ServiceRepository(db)
         self.jobs = JobRepository(db)

@@ -9,11 +9,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from firebrick import fencing
 from firebrick.db import tables as t
-from firebrick.db.engine import Database, utcnow
+from firebrick.db.engine import ENDS_CLAIM, Database, utcnow
 from firebrick.domain.model import Job, Message
 
-__all__ = ["compare_and_set", "delete_row", "insert_job", "insert_message", "settle_jobs", "transition"]
+__all__ = [
+    "JOBS_CHANNEL",
+    "announce_job",
+    "compare_and_set",
+    "delete_job",
+    "delete_row",
+    "end_claim",
+    "insert_job",
+    "insert_message",
+    "settle_jobs",
+    "transition",
+]
+
+# PostgreSQL's LISTEN/NOTIFY channel on which a new or newly due job is announced (payload: its owner).
+JOBS_CHANNEL = "firebrick_jobs"
 
 
 def compare_and_set(
@@ -45,6 +60,26 @@ def insert_job(conn: Connection, job: Job) -> None:
             created_at=utcnow(),
         )
     )
+    announce_job(conn, job.owner)
+
+
+def announce_job(conn: Connection, owner: str) -> None:
+    """Wake the owner's agents, wherever they run, when this transaction commits (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_notify(JOBS_CHANNEL, owner)))
+
+
+def delete_job(conn: Connection, job_id: str) -> None:
+    """Remove a finished job's row; when it is the job this thread runs, its claim ends with the commit."""
+    conn.execute(sa.delete(t.jobs).where(t.jobs.c.id == job_id))
+    end_claim(conn, job_id)
+
+
+def end_claim(conn: Connection, job_id: str) -> None:
+    """When ``job_id`` is the job this thread runs, its claim ends as this transaction commits."""
+    claim = fencing.current()
+    if claim is not None and claim.job_id == job_id:
+        conn.info[ENDS_CLAIM] = True
 
 
 def insert_message(conn: Connection, message: Message) -> None:
@@ -79,7 +114,7 @@ def settle_jobs(conn: Connection, job: Job | None, done_job: str | None) -> None
     if job is not None:
         insert_job(conn, job)
     if done_job is not None:
-        conn.execute(sa.delete(t.jobs).where(t.jobs.c.id == done_job))
+        delete_job(conn, done_job)
 
 
 def delete_row(db: Database, table: sa.Table, resource_id: str, done_job: str | None) -> None:

@@ -11,16 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine
 
+from firebrick import fencing
 from firebrick.clock import utcnow
-from firebrick.errors import Conflict
+from firebrick.db import tables as t
+from firebrick.errors import Conflict, StaleClaim
 
-__all__ = ["Database", "utcnow"]
+__all__ = ["ENDS_CLAIM", "Database", "utcnow"]
+
+# Set in a connection's ``info`` by the write that lets the job being run go (finished or waiting).
+ENDS_CLAIM = "firebrick_ends_claim"
 
 
 def _make_engine(url: str) -> Engine:
@@ -54,6 +60,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _make_engine(url)
+        self.is_postgresql = self.engine.dialect.name == "postgresql"
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -65,14 +72,44 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A transaction that commits on success and rolls back on any error.
 
+        Every write made inside a job step (see ``firebrick.fencing``) first checks, in the same
+        transaction, that the step's claim still holds; on PostgreSQL the check also locks the
+        job row, so a takeover waits for this transaction instead of overlapping it.
+
         Raises:
             Conflict: when a unique or foreign-key constraint refuses the write.
+            StaleClaim: when the job step's claim was taken over.
         """
+        claim = fencing.current()
         try:
             with self.engine.connect().execution_options(immediate=True) as conn, conn.begin():
-                yield conn
+                if claim is not None and not claim.ended:
+                    self._check_claim(conn, claim)
+                try:
+                    yield conn
+                finally:
+                    ends_claim = conn.info.pop(ENDS_CLAIM, False)  # pooled: never left for the next user
         except exc.IntegrityError as error:
             raise Conflict(f"conflicting write: {error.orig}") from error
+        if claim is not None and ends_claim:
+            claim.ended = True
+
+    def now(self, later: timedelta = timedelta()) -> sa.ColumnElement[Any]:
+        """The database's clock (naive UTC, as every timestamp here), plus ``later``.
+
+        Leases and deadlines are compared against one clock, the database's, so processes
+        and hosts whose clocks or time zones differ still agree on what has expired. An
+        embedded SQLite database has no other clock than this host's.
+        """
+        if self.is_postgresql:
+            return sa.func.timezone("UTC", sa.func.now(), type_=sa.DateTime) + sa.literal(later, sa.Interval)
+        return sa.literal(utcnow() + later, sa.DateTime)
+
+    def _check_claim(self, conn: Connection, claim: fencing.Claim) -> None:
+        query = sa.select(t.jobs.c.epoch).where(t.jobs.c.id == claim.job_id)
+        held = conn.execute(query.with_for_update(read=True) if self.is_postgresql else query).scalar()
+        if held != claim.epoch:
+            raise StaleClaim(claim.job_id, claim.epoch)
 
     def dispose(self) -> None:
         self.engine.dispose()

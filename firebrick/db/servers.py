@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from firebrick.db import tables as t
 from firebrick.db._paging import apply_page
-from firebrick.db._transition import insert_job
+from firebrick.db._transition import settle_jobs
 from firebrick.db.engine import Database, utcnow
 from firebrick.domain.model import ActionEvent, BlockDeviceMapping, Flavor, InstanceAction, Job, Page, Server
 
@@ -43,8 +43,7 @@ class ServerRepository:
             conn.execute(sa.insert(_S).values(**dataclasses.asdict(server)))
             for mapping in mappings:
                 conn.execute(sa.insert(_B).values(**dataclasses.asdict(mapping)))
-            if job is not None:
-                insert_job(conn, job)
+            settle_jobs(conn, job, None)
 
     def get(self, server_id: str, project_id: str | None = None, deleted: bool = False) -> Server | None:
         query = sa.select(_S).where(_S.c.id == server_id)
@@ -94,10 +93,7 @@ class ServerRepository:
             )
             if result.rowcount != 1:
                 return False
-            if job is not None:
-                insert_job(conn, job)
-            if done_job is not None:
-                conn.execute(sa.delete(t.jobs).where(t.jobs.c.id == done_job))
+            settle_jobs(conn, job, done_job)
             return True
 
     def update(self, server_id: str, **fields: Any) -> None:

@@ -16,6 +16,7 @@ from firebrick.db.engine import Database, utcnow
 from firebrick.db.volumes import usage
 from firebrick.domain.model import Job, Message, Page, Snapshot
 from firebrick.domain.ports import Usage
+from firebrick.domain.volume.states import SNAPSHOT_ALLOWED, check_moves
 
 __all__ = ["SnapshotRepository"]
 
@@ -64,9 +65,16 @@ class SnapshotRepository:
         job: Job | None = None,
         done_job: str | None = None,
         message: Message | None = None,
+        override: bool = False,
         **fields: Any,
     ) -> bool:
-        """Compare-and-set the status; enqueue ``job`` / finish ``done_job`` / record ``message`` atomically with it."""
+        """Compare-and-set the status; enqueue ``job`` / finish ``done_job`` / record ``message`` atomically with it.
+
+        A move the state machine does not list raises IllegalTransition, unless it is an
+        admin's ``override`` (a reset of the status, a forced delete)."""
+        expected = list(expected)
+        if not override:
+            check_moves(SNAPSHOT_ALLOWED, expected, new)
         return transition(self._db, _S, snapshot_id, expected, new, job, done_job, fields, message)
 
     def update(self, snapshot_id: str, **fields: Any) -> None:

@@ -204,6 +204,14 @@ jobs = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("attempt", sa.Integer, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # The claim: who runs it, until when (database time; renewed while it runs), and the
+    # fencing token every write of the step checks (bumped by each claim).
+    sa.Column("claimed_by", _NAME, nullable=True),
+    sa.Column("lease_until", sa.DateTime, nullable=True),
+    sa.Column("epoch", sa.Integer, nullable=False, server_default="0"),
+    # Not to be run before this time (database time): a wait's deadline, or a retry's back-off.
+    sa.Column("due_at", sa.DateTime, nullable=True),
+    sa.Index("ix_jobs_owner_created", "owner", "created_at"),
 )
 
 messages = sa.Table(
@@ -353,4 +361,15 @@ instance_action_events = sa.Table(
     sa.Column("traceback", sa.Text, nullable=True),
     sa.Column("details", sa.Text, nullable=True),
     sa.Index("ix_instance_action_events_action", "action_id"),
+)
+
+# Token signing keys, shared by every process on this database: the newest kid signs, older ones
+# verify until their tokens have expired (domain/identity/tokens.py). The primary key is what
+# makes rotation race-safe: processes rotating at once insert the same kid, and one insert wins.
+token_keys = sa.Table(
+    "token_keys",
+    metadata,
+    sa.Column("kid", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("secret", sa.LargeBinary(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
 )

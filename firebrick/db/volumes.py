@@ -17,7 +17,7 @@ from firebrick.db.attachments import attachments_of
 from firebrick.db.engine import Database, utcnow
 from firebrick.domain.model import Attachment, Job, Message, Page, Volume
 from firebrick.domain.ports import Usage
-from firebrick.domain.volume.states import MIGRATION_TARGET, MigrationStatus
+from firebrick.domain.volume.states import ALLOWED, MIGRATION_TARGET, SNAPSHOT_ALLOWED, MigrationStatus, check_moves
 
 __all__ = ["VolumeRepository"]
 
@@ -97,14 +97,20 @@ class VolumeRepository:
         done_job: str | None = None,
         admit: Callable[[Usage], None] | None = None,
         message: Message | None = None,
+        override: bool = False,
         **fields: Any,
     ) -> bool:
         """Compare-and-set the status; enqueue ``job`` / finish ``done_job`` / record ``message`` atomically with it.
 
-        With ``admit``, the project's usage as it was before the change is checked in
-        the same transaction, after the status matched (a wrong status is the answer
-        before a quota is): a refusal (QuotaExceeded) undoes the status change too.
+        A move the state machine does not list raises IllegalTransition, unless it is an
+        admin's ``override`` (a reset of the status, a forced delete). With ``admit``, the
+        project's usage as it was before the change is checked in the same transaction,
+        after the status matched (a wrong status is the answer before a quota is): a
+        refusal (QuotaExceeded) undoes the status change too.
         """
+        expected = list(expected)
+        if not override:
+            check_moves(ALLOWED, expected, new)
         with self._db.write() as conn:
             before = self._usage_of_owner(conn, volume_id) if admit is not None else None
             if not compare_and_set(conn, _V, volume_id, expected, new, fields):
@@ -199,6 +205,10 @@ class VolumeRepository:
 
         Each ``*_moves`` is (expected statuses, new status).
         """
+        volume_moves = (list(volume_moves[0]), volume_moves[1])
+        snapshot_moves = (list(snapshot_moves[0]), snapshot_moves[1])
+        check_moves(ALLOWED, *volume_moves)
+        check_moves(SNAPSHOT_ALLOWED, *snapshot_moves)
         try:
             with self._db.write() as conn:
                 if not compare_and_set(conn, _V, volume_id, *volume_moves, {}):

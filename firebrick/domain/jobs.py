@@ -12,7 +12,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from firebrick.domain import messages
 from firebrick.domain.model import Job
@@ -21,18 +22,50 @@ from firebrick.domain.ports import Ports
 if TYPE_CHECKING:
     from firebrick.db import SnapshotRepository, VolumeRepository
 
-__all__ = ["JobKind", "fail", "new_job"]
+__all__ = ["BoundKind", "JobKind", "deadline", "fail", "new_job", "seconds_left"]
+
+_P = TypeVar("_P")
+
+
+class _OnNode(Protocol):
+    @property
+    def node(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
-class JobKind:
+class BoundKind:
+    """A kind with its ports: what the job runner calls."""
+
+    run: Callable[[Job], None]
+    give_up: Callable[[Job, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class JobKind(Generic[_P]):
+    """A job kind of one side (``_P``: the ports its steps are given, the block-storage or compute side's)."""
+
     name: str
-    run: Callable[[Ports, Job], None]
-    give_up: Callable[[Ports, Job, str], None]
+    run: Callable[[_P, Job], None]
+    give_up: Callable[[_P, Job, str], None]
+
+    def bind(self, ports: Callable[[], _P]) -> BoundKind:
+        """The runner's view of this kind: the same steps, given the ports (read when a step starts)."""
+        return BoundKind(lambda job: self.run(ports(), job), lambda job, reason: self.give_up(ports(), job, reason))
 
 
-def new_job(ports: Ports, kind: JobKind, resource_id: str, **payload: Any) -> Job:
+def new_job(ports: _OnNode, kind: JobKind[Any], resource_id: str, **payload: Any) -> Job:
+    """A job of ``kind`` on ``resource_id``, for the node of ``ports`` to run."""
     return Job(id=str(uuid.uuid4()), kind=kind.name, resource_id=resource_id, owner=ports.node, payload=payload)
+
+
+def deadline(seconds: float) -> str:
+    """A wait's deadline, as a job's payload keeps it: aware UTC, so no host's time zone shifts it."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def seconds_left(until: str) -> float:
+    """How long until a ``deadline`` (negative once it has passed)."""
+    return (datetime.fromisoformat(until) - datetime.now(UTC)).total_seconds()
 
 
 def fail(

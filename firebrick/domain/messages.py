@@ -13,7 +13,7 @@ from datetime import timedelta
 from firebrick.clock import utcnow
 from firebrick.domain.model import Caller, Message
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 from firebrick.errors import NotFound
 
 __all__ = ["Event", "delete_message", "list_messages", "new_message", "show_message"]

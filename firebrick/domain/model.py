@@ -140,6 +140,18 @@ class Volume:
         return self.migration_status not in MIGRATION_SETTLED
 
     @property
+    def attached(self) -> bool:
+        """Whether anything is connected to the volume: the one answer every action asks for."""
+        connected = any(a.attach_status == AttachStatus.ATTACHED for a in self.attachments)
+        return connected or self.attach_status == AttachStatus.ATTACHED
+
+    @property
+    def attached_servers(self) -> list[str]:
+        """The servers the volume is attached to, each once (an attachment to a bare host names none)."""
+        servers = (a.instance_uuid for a in self.attachments if a.attach_status == AttachStatus.ATTACHED)
+        return list(dict.fromkeys(server for server in servers if server))
+
+    @property
     def migration_source(self) -> str | None:
         """The volume this one is the temporary destination of, while a migration runs."""
         status = self.migration_status or ""
@@ -210,6 +222,8 @@ class Job:
     owner: str
     payload: dict[str, Any] = field(default_factory=dict)
     attempt: int = 0
+    # The fencing token of the claim this copy was read under (0: never claimed).
+    epoch: int = 0
 
 
 @dataclass(frozen=True, slots=True)

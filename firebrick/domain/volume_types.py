@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from firebrick.domain.model import VolumeType
+from firebrick.domain.model import Volume, VolumeType
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import DEFAULT_TYPE_NAME
+from firebrick.domain.volume.lookup import DEFAULT_TYPE_NAME
 from firebrick.errors import Conflict, InvalidInput, NotFound
 
 __all__ = [
@@ -19,7 +19,9 @@ __all__ = [
     "ensure_default_type",
     "get_type",
     "is_multiattach",
+    "list_types",
     "set_extra_specs",
+    "type_of",
     "update_type",
 ]
 
@@ -45,6 +47,15 @@ def get_type(ports: Ports, type_id: str) -> VolumeType:
     if found is None:
         raise NotFound("VolumeType", type_id, f"Volume type {type_id} could not be found.")
     return found
+
+
+def list_types(ports: Ports, public_only: bool) -> list[VolumeType]:
+    return ports.types.all(public_only=public_only)
+
+
+def type_of(ports: Ports, volume: Volume) -> VolumeType | None:
+    """The volume's type; None when it was deleted since."""
+    return ports.types.get(volume.volume_type_id)
 
 
 def ensure_default_type(ports: Ports) -> VolumeType:

@@ -5,7 +5,7 @@ Layout::
     <pool>/volume-<volume_id>                   a volume (Cinder's name for it)
     <pool>/.snapshots/snapshot-<snapshot_id>    a snapshot
     <pool>/.formats/volume-<id>, snapshot-<id>  the disk format of each object
-    .tmp-<name> beside any of these             an object still being written
+    .tmp-<name>[.e<epoch>] beside any of these  an object still being written (by a job's claim)
     <pool>/<any other visible name>             a file put there by hand, which manage may
                                                 adopt as a volume (see ``storage._foreign``)
 
@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
 import re
 import struct
@@ -52,6 +53,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from firebrick import fencing
 from firebrick.errors import StorageError
 from firebrick.storage import _foreign, _qemu_img
 from firebrick.storage.base import (
@@ -434,8 +436,18 @@ class FileBackend(StorageBackend):
 
     @contextlib.contextmanager
     def _staging(self, final: Path, fmt: DiskFormat) -> Iterator[Path]:
-        """Yield a fresh temp path for ``final`` and move it into place on success."""
-        tmp = final.with_name(f".tmp-{final.name}")
+        """Yield a fresh temp path for ``final`` and move it into place on success.
+
+        In a job step the temp name carries the claim's epoch, so two attempts of one job (a
+        lapsed claim's and its taker's) never write one file; an attempt removes what earlier
+        attempts left, never a later one's.
+        """
+        claim = fencing.current()
+        epoch = claim.epoch if claim is not None else 0
+        tmp = final.with_name(f".tmp-{final.name}" + (f".e{epoch}" if epoch else ""))
+        for left in final.parent.glob(f".tmp-{glob.escape(final.name)}*"):
+            if 0 <= _attempt_of(left, final) < epoch:
+                left.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
         # Recorded before the image appears, so no image is ever without a format.
         self._write_format(final, fmt)
@@ -517,6 +529,15 @@ def _grow_raw(path: Path, size: int) -> None:
         os.fdatasync(fd)  # flushes the new size too: it is needed to read the file
     finally:
         os.close(fd)
+
+
+def _attempt_of(tmp: Path, final: Path) -> int:
+    """The epoch a temp file of ``final`` was staged under (0: none); -1 for another file's."""
+    suffix = tmp.name.removeprefix(f".tmp-{final.name}")
+    if not suffix:
+        return 0
+    epoch = suffix.removeprefix(".e")
+    return int(epoch) if suffix.startswith(".e") and epoch.isdigit() else -1
 
 
 def _publish(tmp: Path, final: Path) -> None:

@@ -36,7 +36,7 @@ def test_a_transitional_volume_without_a_job_goes_to_error_with_a_reason(ports: 
     request_delete(ports, member, done.id)
     for job in ports.jobs.pending(ports.node):
         ports.jobs.finish(job.id)  # lost jobs: the worst case
-    ports.volumes.transition(creating.id, {VolumeStatus.AVAILABLE}, VolumeStatus.CREATING)
+    ports.volumes.transition(creating.id, {VolumeStatus.AVAILABLE}, VolumeStatus.CREATING, override=True)
     assert recovery.recover(ports) == 2
     stuck_create, stuck_delete = ports.volumes.get(creating.id), ports.volumes.get(done.id)
     assert stuck_create is not None and stuck_create.status == VolumeStatus.ERROR

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from firebrick import fencing
 from firebrick.errors import StorageError
 from firebrick.storage import (
     DiskFormat,
@@ -173,6 +174,22 @@ def test_raw_volume_holding_a_qcow2_header_stays_raw(pool: FileBackend) -> None:
     assert (info.format, info.virtual_size) == ("raw", GiB)
     assert pool.volume_format("v1") is DiskFormat.RAW
     assert _head(pool.snapshot_path("s1"), 4096) == header
+
+
+def test_a_job_attempt_stages_under_its_epoch_and_clears_only_earlier_attempts(pool: FileBackend) -> None:
+    final = pool.volume_path("v1")
+    earlier, later = final.with_name(".tmp-volume-v1.e1"), final.with_name(".tmp-volume-v1.e3")
+    other = final.with_name(".tmp-volume-v10.e1")  # another volume's
+    for path in (earlier, later, other):
+        path.write_bytes(b"half-written")
+    staged: list[str] = []
+    with fencing.holding("job-1", 2):
+        with pool._staging(final, DiskFormat.RAW) as tmp:
+            staged.append(tmp.name)
+            tmp.write_bytes(b"mine")
+    assert staged == [".tmp-volume-v1.e2"]
+    assert final.read_bytes() == b"mine"
+    assert not earlier.exists() and later.exists() and other.exists()
 
 
 def test_create_after_a_crash_replaces_the_stale_temp_file(pool: FileBackend) -> None:

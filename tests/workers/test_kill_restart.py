@@ -39,6 +39,8 @@ class Process:
             "FIREBRICK_DEMO_PASSWORD": DEMO_PASSWORD,
             "FIREBRICK_DATABASE_URL": db_url,
             "FIREBRICK_HYPERVISOR": "fake",
+            # A restarted node takes over the jobs its dead predecessor held once their claims lapse.
+            "FIREBRICK_JOB_LEASE": "2",
         }
         if python_first is not None:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_first), env.get("PYTHONPATH")]))

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from firebrick.domain.jobs import JobKind, new_job
+from firebrick.domain.jobs import BoundKind, JobKind, new_job
 from firebrick.domain.model import Caller, Job
 from firebrick.domain.ports import Ports
 from firebrick.domain.volume.create import CreateRequest, request_create
@@ -16,11 +16,15 @@ from firebrick.workers import JobRunner
 
 @pytest.fixture
 def runner(node: Node) -> Iterator[JobRunner]:
-    running = JobRunner(node.ports, JOB_KINDS, threads=2)
+    running = JobRunner(node.repos.jobs, node.ports.node, _bound(node), threads=2)
     object.__setattr__(node.ports, "wake_worker", running.wake)
     running.start()
     yield running
     running.stop()
+
+
+def _bound(node: Node) -> dict[str, BoundKind]:
+    return {name: kind.bind(lambda: node.ports) for name, kind in JOB_KINDS.items()}
 
 
 def _wait_status(ports: Ports, volume_id: str, status: str) -> None:
@@ -43,7 +47,7 @@ def test_runner_runs_jobs_when_woken(node: Node, runner: JobRunner, member: Call
 
 def test_runner_resumes_jobs_left_by_a_previous_process(node: Node, member: Caller) -> None:
     volume = request_create(node.ports, member, CreateRequest(size=1))  # nobody ran it: that process died
-    fresh = JobRunner(node.ports, JOB_KINDS)
+    fresh = JobRunner(node.repos.jobs, node.ports.node, _bound(node))
     fresh.start()
     try:
         _wait_status(node.ports, volume.id, VolumeStatus.AVAILABLE)
@@ -66,7 +70,7 @@ def test_a_step_that_keeps_failing_is_retried_then_compensated(node: Node) -> No
 
     kind = JobKind("test.explode", explode, give_up)
     node.ports.jobs.add(new_job(node.ports, kind, "resource-1"))
-    runner = JobRunner(node.ports, {kind.name: kind}, max_attempts=3)
+    runner = JobRunner(node.repos.jobs, node.ports.node, {kind.name: kind.bind(lambda: node.ports)}, max_attempts=3)
     runner.start()
     try:
         assert gave_up.wait(10)
@@ -91,7 +95,7 @@ def test_a_failing_compensation_parks_the_job_instead_of_spinning(node: Node) ->
     kind = JobKind("test.broken", explode, give_up_badly)
     job = new_job(node.ports, kind, "resource-2")
     node.ports.jobs.add(job)
-    runner = JobRunner(node.ports, {kind.name: kind}, max_attempts=2)
+    runner = JobRunner(node.repos.jobs, node.ports.node, {kind.name: kind.bind(lambda: node.ports)}, max_attempts=2)
     runner.start()
     try:
         for _ in range(5):
@@ -100,4 +104,5 @@ def test_a_failing_compensation_parks_the_job_instead_of_spinning(node: Node) ->
     finally:
         runner.stop()
     assert attempts == [0, 1] and compensations == [job.id]
-    assert [j.id for j in node.ports.jobs.pending(node.ports.node)] == [job.id]  # left for the next start
+    assert [j.id for j in node.ports.jobs.pending(node.ports.node)] == [job.id]  # parked, due again later
+    assert node.ports.jobs.claim("another", [node.ports.node], limit=1, lease=5) == []

@@ -1,48 +1,41 @@
 """What every compute API handler starts from: the caller, the version, the request id.
 
-Compute handlers run their domain calls in a worker thread (``run``): the compute
-side talks to the block-storage API over HTTP, possibly this very process, and
-must never block the event loop that would answer it.
+Compute handlers have a thread pool of their own: they call the block-storage API
+over HTTP, possibly this very process, whose handlers need worker threads too;
+sharing one pool, a burst of compute requests could hold every thread while
+waiting for answers that need one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial, wraps
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import ClassVar
 
-from starlette.concurrency import run_in_threadpool
+from anyio import CapacityLimiter
 from starlette.requests import Request
-from starlette.responses import Response
 
+from firebrick.api._call import Call, endpoint, request_node
 from firebrick.api._middleware import REQUEST_ID_KEY, RESPONSE_HEADERS_KEY
 from firebrick.api.auth import authenticate
 from firebrick.api.errors import HttpFault
 from firebrick.api.microversion import Version, VersionRange, negotiate
 from firebrick.domain.compute.ports import ComputePorts
 from firebrick.domain.compute.ports import Request as DomainRequest
-from firebrick.domain.model import Caller
-
-if TYPE_CHECKING:
-    from firebrick.node import Node
 
 __all__ = ["COMPUTE_VERSIONS", "ComputeCall", "compute_endpoint"]
 
 COMPUTE_VERSIONS = VersionRange("compute", Version(2, 1), Version(2, 89), legacy_header="x-openstack-nova-api-version")
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+_THREADS = CapacityLimiter(40)  # as many as anyio's default pool, which the other APIs use
 
 
-@dataclass(frozen=True, slots=True)
-class ComputeCall:
-    node: Node
-    caller: Caller
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputeCall(Call):
     version: Version
     request_id: str
     token: str
-    url_project: str | None
+
+    _API: ClassVar[str] = "compute"
+    _ROOT: ClassVar[str] = "v2.1"
 
     @property
     def ports(self) -> ComputePorts:
@@ -56,47 +49,28 @@ class ComputeCall:
     def at_least(self, minor: int) -> bool:
         return self.version >= Version(2, minor)
 
-    def authorize(self, rule: str, project_id: str | None = None) -> None:
-        """Raises Forbidden when policy refuses the caller."""
-        self.node.authorizer.authorize(self.caller, rule, project_id)
 
-    def allowed(self, rule: str, project_id: str | None = None) -> bool:
-        return self.node.authorizer.allowed(self.caller, rule, project_id)
-
-    def url(self, *parts: str) -> str:
-        project = f"/{self.url_project}" if self.url_project else ""
-        return "/".join([f"{self.node.settings.public_url}/compute/v2.1{project}", *parts])
-
-    def bookmark(self, *parts: str) -> str:
-        project = f"/{self.url_project}" if self.url_project else ""
-        return "/".join([f"{self.node.settings.public_url}/compute{project}", *parts])
-
-    async def run(self, func: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        """Run a domain call off the event loop."""
-        return await run_in_threadpool(partial(func, *args, **kwargs))
-
-
-Handler = Callable[[Request, ComputeCall], Awaitable[Response]]
-
-
-def compute_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _start(request: Request) -> ComputeCall:
     """Negotiate the version (echoed in both headers), authenticate, check the project in the URL."""
+    version = negotiate(request.headers, COMPUTE_VERSIONS)
+    request.scope[RESPONSE_HEADERS_KEY] += [
+        (b"openstack-api-version", f"compute {version}".encode()),
+        (b"x-openstack-nova-api-version", str(version).encode()),
+        (b"vary", b"OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
+    ]
+    node = request_node(request)
+    caller = authenticate(request, node.identity)
+    url_project = request.path_params.get("project_id")
+    if url_project is not None and url_project != caller.project_id and not caller.is_admin:
+        raise HttpFault(400, "Malformed request URL: URL's project_id does not match Context's project_id.")
+    return ComputeCall(
+        node=node,
+        caller=caller,
+        version=version,
+        request_id=request.scope[REQUEST_ID_KEY],
+        token=request.headers["x-auth-token"],
+        url_project=url_project,
+    )
 
-    @wraps(handler)
-    async def endpoint(request: Request) -> Response:
-        version = negotiate(request.headers, COMPUTE_VERSIONS)
-        request.scope[RESPONSE_HEADERS_KEY] += [
-            (b"openstack-api-version", f"compute {version}".encode()),
-            (b"x-openstack-nova-api-version", str(version).encode()),
-            (b"vary", b"OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
-        ]
-        node: Node = request.app.state.node
-        caller = authenticate(request, node.identity)
-        url_project = request.path_params.get("project_id")
-        if url_project is not None and url_project != caller.project_id and not caller.is_admin:
-            raise HttpFault(400, "Malformed request URL: URL's project_id does not match Context's project_id.")
-        token = request.headers["x-auth-token"]
-        call = ComputeCall(node, caller, version, request.scope[REQUEST_ID_KEY], token, url_project)
-        return await handler(request, call)
 
-    return endpoint
+compute_endpoint = endpoint(_start, _THREADS)

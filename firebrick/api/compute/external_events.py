@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, read_json
+from firebrick.api._json import JSONResponse, json_body
 from firebrick.api.compute._call import ComputeCall, compute_endpoint
 from firebrick.api.validation import UUID, Schema
 from firebrick.domain.compute.events import ExternalEvent, accept_events
@@ -39,14 +39,14 @@ def _schema(call: ComputeCall) -> Schema:
 
 
 @compute_endpoint
-async def create(request: Request, call: ComputeCall) -> Response:
+def create(request: Request, call: ComputeCall) -> Response:
     call.authorize("os_compute_api:os-server-external-events:create", "")
-    body = await read_json(request)
+    body = json_body(request)
     _schema(call).check(body)
     events = [
         ExternalEvent(e["name"], e["server_uuid"], e.get("status", "completed"), e.get("tag")) for e in body["events"]
     ]
-    results = await call.run(accept_events, call.ports, call.asked, events)
+    results = accept_events(call.ports, call.asked, events)
     answered: list[dict[str, Any]] = []
     for result in results:
         item: dict[str, Any] = {"name": result.event.name, "server_uuid": result.event.server_uuid,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.compute._call import ComputeCall, compute_endpoint
 from firebrick.api.compute.views import flavor_view
 from firebrick.api.validation import BOOLEAN, Schema, as_bool
@@ -34,27 +34,27 @@ _CREATE = Schema({
 
 
 @compute_endpoint
-async def index(request: Request, call: ComputeCall) -> Response:
-    found = await call.run(flavors.list_flavors, call.ports, call.caller.is_admin)
+def index(request: Request, call: ComputeCall) -> Response:
+    found = flavors.list_flavors(call.ports, call.caller.is_admin)
     return JSONResponse({"flavors": [flavor_view(call, f, detail=False) for f in found]})
 
 
 @compute_endpoint
-async def detail(request: Request, call: ComputeCall) -> Response:
-    found = await call.run(flavors.list_flavors, call.ports, call.caller.is_admin)
+def detail(request: Request, call: ComputeCall) -> Response:
+    found = flavors.list_flavors(call.ports, call.caller.is_admin)
     return JSONResponse({"flavors": [flavor_view(call, f, detail=True) for f in found]})
 
 
 @compute_endpoint
-async def show(request: Request, call: ComputeCall) -> Response:
-    found = await call.run(flavors.find_flavor, call.ports, request.path_params["flavor_id"])
+def show(request: Request, call: ComputeCall) -> Response:
+    found = flavors.find_flavor(call.ports, request.path_params["flavor_id"])
     return JSONResponse({"flavor": flavor_view(call, found, detail=True)})
 
 
 @compute_endpoint
-async def create(request: Request, call: ComputeCall) -> Response:
+def create(request: Request, call: ComputeCall) -> Response:
     call.authorize("os_compute_api:os-flavor-manage:create")
-    body = await read_json(request)
+    body = json_body(request)
     _CREATE.check(body)
     spec = body["flavor"]
     wanted = Flavor(
@@ -66,12 +66,12 @@ async def create(request: Request, call: ComputeCall) -> Response:
         is_public=as_bool(spec.get("os-flavor-access:is_public", True)),
         description=spec.get("description"),
     )
-    made = await call.run(flavors.create_flavor, call.ports, wanted)
+    made = flavors.create_flavor(call.ports, wanted)
     return JSONResponse({"flavor": flavor_view(call, made, detail=True)})
 
 
 @compute_endpoint
-async def delete(request: Request, call: ComputeCall) -> Response:
+def delete(request: Request, call: ComputeCall) -> Response:
     call.authorize("os_compute_api:os-flavor-manage:delete")
-    await call.run(flavors.delete_flavor, call.ports, request.path_params["flavor_id"])
+    flavors.delete_flavor(call.ports, request.path_params["flavor_id"])
     return empty(202)

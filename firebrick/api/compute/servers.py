@@ -7,12 +7,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.compute._call import ComputeCall, compute_endpoint
 from firebrick.api.compute.views import server_detail, server_summary
 from firebrick.api.errors import HttpFault
 from firebrick.api.validation import BOOLEAN, Schema, as_bool
-from firebrick.api.volume._listing import page_from, truthy
+from firebrick.api.volume.listing import page_from, truthy
 from firebrick.domain.compute import console, query
 from firebrick.domain.compute.create import BootVolume, CreateRequest, request_create
 from firebrick.domain.compute.delete import request_delete
@@ -64,8 +64,8 @@ _LOCK = Schema({"type": ["object", "null"], "properties": {"locked_reason": {"ty
 
 
 @compute_endpoint
-async def create(request: Request, call: ComputeCall) -> Response:
-    body = await read_json(request)
+def create(request: Request, call: ComputeCall) -> Response:
+    body = json_body(request)
     _CREATE.check(body)
     spec = body["server"]
     call.authorize("os_compute_api:servers:create")
@@ -87,7 +87,7 @@ async def create(request: Request, call: ComputeCall) -> Response:
         availability_zone=spec.get("availability_zone"),
         count=_count(spec),
     )
-    servers, admin_pass = await call.run(request_create, call.ports, call.asked, wanted)
+    servers, admin_pass = request_create(call.ports, call.asked, wanted)
     if as_bool(spec.get("return_reservation_id", False)):
         return JSONResponse({"reservation_id": servers[0].reservation_id}, 202)
     server = servers[0]
@@ -115,26 +115,26 @@ def _boot_index(value: Any) -> int | None:
 
 
 @compute_endpoint
-async def index(request: Request, call: ComputeCall) -> Response:
+def index(request: Request, call: ComputeCall) -> Response:
     call.authorize("os_compute_api:servers:index")
-    return JSONResponse({"servers": [server_summary(call, s) for s in await _listing(request, call)]})
+    return JSONResponse({"servers": [server_summary(call, s) for s in _listing(request, call)]})
 
 
 @compute_endpoint
-async def detail(request: Request, call: ComputeCall) -> Response:
+def detail(request: Request, call: ComputeCall) -> Response:
     call.authorize("os_compute_api:servers:detail")
-    servers = await _listing(request, call)
-    rendered = [server_detail(call, s, await call.run(query.server_attachments, call.ports, s)) for s in servers]
+    servers = _listing(request, call)
+    rendered = [server_detail(call, s, query.server_attachments(call.ports, s)) for s in servers]
     return JSONResponse({"servers": rendered})
 
 
-async def _listing(request: Request, call: ComputeCall) -> list[Server]:
+def _listing(request: Request, call: ComputeCall) -> list[Server]:
     params = request.query_params
     filters = dict(params)
     if "status" in filters:
         filters["status"] = _vm_state_for(filters["status"])
     page = page_from(filters, _SORT_KEYS, _FILTERS)
-    return await call.run(query.list_servers, call.ports, call.caller, page, truthy(params.get("all_tenants")))
+    return query.list_servers(call.ports, call.caller, page, truthy(params.get("all_tenants")))
 
 
 def _vm_state_for(status: str) -> str:
@@ -144,52 +144,52 @@ def _vm_state_for(status: str) -> str:
 
 
 @compute_endpoint
-async def show(request: Request, call: ComputeCall) -> Response:
-    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+def show(request: Request, call: ComputeCall) -> Response:
+    server = query.show_server(call.ports, call.caller, request.path_params["server_id"])
     call.authorize("os_compute_api:servers:show", server.project_id)
-    mappings = await call.run(query.server_attachments, call.ports, server)
+    mappings = query.server_attachments(call.ports, server)
     return JSONResponse({"server": server_detail(call, server, mappings)})
 
 
 @compute_endpoint
-async def delete(request: Request, call: ComputeCall) -> Response:
-    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+def delete(request: Request, call: ComputeCall) -> Response:
+    server = query.show_server(call.ports, call.caller, request.path_params["server_id"])
     call.authorize("os_compute_api:servers:delete", server.project_id)
-    await call.run(request_delete, call.ports, call.asked, server.id)
+    request_delete(call.ports, call.asked, server.id)
     return empty(204)
 
 
 @compute_endpoint
-async def ips(request: Request, call: ComputeCall) -> Response:
-    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+def ips(request: Request, call: ComputeCall) -> Response:
+    server = query.show_server(call.ports, call.caller, request.path_params["server_id"])
     call.authorize("os_compute_api:ips:index", server.project_id)
     return JSONResponse({"addresses": {}})  # servers here have no networks
 
 
 @compute_endpoint
-async def action(request: Request, call: ComputeCall) -> Response:
-    body = await read_json(request)
+def action(request: Request, call: ComputeCall) -> Response:
+    body = json_body(request)
     if not isinstance(body, dict) or len(body) != 1:
         raise HttpFault(400, "Malformed request body")
     [(name, spec)] = body.items()
-    server = await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+    server = query.show_server(call.ports, call.caller, request.path_params["server_id"])
     if name in ("os-stop", "os-start", "reboot"):
         operation = {"os-stop": "stop", "os-start": "start", "reboot": "reboot"}[name]
         call.authorize(f"os_compute_api:servers:{operation}", server.project_id)
-        await call.run(request_power, call.ports, call.asked, server.id, operation)
+        request_power(call.ports, call.asked, server.id, operation)
     elif name == "shelve":
         call.authorize("os_compute_api:os-shelve:shelve", server.project_id)
-        await call.run(request_shelve, call.ports, call.asked, server.id)
+        request_shelve(call.ports, call.asked, server.id)
     elif name == "unshelve":
         call.authorize("os_compute_api:os-shelve:unshelve", server.project_id)
-        await call.run(request_unshelve, call.ports, call.asked, server.id)
+        request_unshelve(call.ports, call.asked, server.id)
     elif name in ("lock", "unlock"):
         _LOCK.check(spec)
         call.authorize(f"os_compute_api:os-lock-server:{name}", server.project_id)
         reason = (spec or {}).get("locked_reason") if call.at_least(73) else None
-        await call.run(set_locked, call.ports, call.asked, server.id, name == "lock", reason)
+        set_locked(call.ports, call.asked, server.id, name == "lock", reason)
     elif name == "os-getConsoleOutput":
-        return await _console(call, server, spec)
+        return _console(call, server, spec)
     else:
         raise HttpFault(400, f"There is no such action: {name}")
     return empty(202)
@@ -200,10 +200,10 @@ _CONSOLE = Schema(
 )
 
 
-async def _console(call: ComputeCall, server: Server, spec: Any) -> Response:
+def _console(call: ComputeCall, server: Server, spec: Any) -> Response:
     _CONSOLE.check(spec)
     call.authorize("os_compute_api:os-console-output", server.project_id)
     raw = spec.get("length")
     length = None if raw is None or int(raw) < 0 else int(raw)
-    output = await call.run(console.console_output, call.ports, call.asked, server.id, length)
+    output = console.console_output(call.ports, call.asked, server.id, length)
     return JSONResponse({"output": output})

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from firebrick.api.compute._call import ComputeCall
+from firebrick.domain.compute import query
 from firebrick.domain.compute.states import shown_status
 from firebrick.domain.model import BlockDeviceMapping, Flavor, InstanceAction, Server
 
@@ -90,7 +91,7 @@ def _volume_attached(call: ComputeCall, mapping: BlockDeviceMapping) -> dict[str
 
 
 def _embedded_flavor(call: ComputeCall, server: Server) -> dict[str, Any]:
-    flavor = call.ports.flavors.get(server.flavor_id)
+    flavor = query.server_flavor(call.ports, server)
     if flavor is None:
         return {}
     return {

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.compute._call import ComputeCall, compute_endpoint
 from firebrick.api.compute.views import attachment_view
 from firebrick.api.errors import HttpFault
@@ -47,8 +47,8 @@ _UPDATE_285 = _wrapped({
 })  # fmt: skip
 
 
-async def _server(request: Request, call: ComputeCall) -> Server:
-    return await call.run(query.show_server, call.ports, call.caller, request.path_params["server_id"])
+def _server(request: Request, call: ComputeCall) -> Server:
+    return query.show_server(call.ports, call.caller, request.path_params["server_id"])
 
 
 def _shelved_before_2_20(call: ComputeCall, server: Server, action: str) -> None:
@@ -57,15 +57,15 @@ def _shelved_before_2_20(call: ComputeCall, server: Server, action: str) -> None
 
 
 @compute_endpoint
-async def index(request: Request, call: ComputeCall) -> Response:
-    server = await _server(request, call)
+def index(request: Request, call: ComputeCall) -> Response:
+    server = _server(request, call)
     call.authorize("os_compute_api:os-volumes-attachments:index", server.project_id)
     params = request.query_params
     if call.at_least(75) and set(params) - {"limit", "offset"}:
         unexpected = ", ".join(sorted(set(params) - {"limit", "offset"}))
         raise HttpFault(400, f"Additional properties are not allowed ({unexpected} were unexpected)")
     limit, offset = _count(params.get("limit"), "limit"), _count(params.get("offset"), "offset") or 0
-    mappings = await call.run(query.server_attachments, call.ports, server)
+    mappings = query.server_attachments(call.ports, server)
     if call.at_least(89):
         mappings = [m for m in mappings if m.attachment_id]
     window = mappings[offset : offset + limit if limit else None]
@@ -83,10 +83,10 @@ def _count(raw: str | None, name: str) -> int | None:
 
 
 @compute_endpoint
-async def show(request: Request, call: ComputeCall) -> Response:
-    server = await _server(request, call)
+def show(request: Request, call: ComputeCall) -> Response:
+    server = _server(request, call)
     call.authorize("os_compute_api:os-volumes-attachments:show", server.project_id)
-    mapping = await call.run(query.server_attachment, call.ports, server, request.path_params["volume_id"])
+    mapping = query.server_attachment(call.ports, server, request.path_params["volume_id"])
     if call.at_least(89) and not mapping.attachment_id:
         message = f"Instance {server.id} is not attached to volume {mapping.volume_id}"
         raise NotFound("BlockDeviceMapping", mapping.volume_id, message)
@@ -94,15 +94,15 @@ async def show(request: Request, call: ComputeCall) -> Response:
 
 
 @compute_endpoint
-async def create(request: Request, call: ComputeCall) -> Response:
-    server = await _server(request, call)
+def create(request: Request, call: ComputeCall) -> Response:
+    server = _server(request, call)
     call.authorize("os_compute_api:os-volumes-attachments:create", server.project_id)
-    body = await read_json(request)
+    body = json_body(request)
     (_ATTACH_279 if call.at_least(79) else _ATTACH_249 if call.at_least(49) else _ATTACH).check(body)
     spec = body["volumeAttachment"]
     _shelved_before_2_20(call, server, "attach_volume")
-    mapping = await call.run(
-        request_attach, call.ports, call.asked, server.id, spec["volumeId"],
+    mapping = request_attach(
+        call.ports, call.asked, server.id, spec["volumeId"],
         spec.get("tag"), as_bool(spec.get("delete_on_termination", False)), call.at_least(60),
     )  # fmt: skip
     reply: dict[str, Any] = {
@@ -119,10 +119,10 @@ async def create(request: Request, call: ComputeCall) -> Response:
 
 
 @compute_endpoint
-async def update(request: Request, call: ComputeCall) -> Response:
-    server = await _server(request, call)
+def update(request: Request, call: ComputeCall) -> Response:
+    server = _server(request, call)
     volume_id = request.path_params["volume_id"]
-    body = await read_json(request)
+    body = json_body(request)
     only_swap = not call.at_least(85)
     new_volume = body.get("volumeAttachment", {}).get("volumeId") if isinstance(body, dict) else None
     swapping = only_swap or new_volume != volume_id
@@ -139,16 +139,16 @@ async def update(request: Request, call: ComputeCall) -> Response:
             tag=spec.get("tag"),
             delete_on_termination=None if flag is None else as_bool(flag),
         )
-        await call.run(update_attachment, call.ports, call.asked, server.id, volume_id, change)
+        update_attachment(call.ports, call.asked, server.id, volume_id, change)
     if swapping:
-        await call.run(request_swap, call.ports, call.asked, server.id, volume_id, spec["volumeId"])
+        request_swap(call.ports, call.asked, server.id, volume_id, spec["volumeId"])
     return empty(202)
 
 
 @compute_endpoint
-async def delete(request: Request, call: ComputeCall) -> Response:
-    server = await _server(request, call)
+def delete(request: Request, call: ComputeCall) -> Response:
+    server = _server(request, call)
     call.authorize("os_compute_api:os-volumes-attachments:delete", server.project_id)
     _shelved_before_2_20(call, server, "detach_volume")
-    await call.run(request_detach, call.ports, call.asked, server.id, request.path_params["volume_id"])
+    request_detach(call.ports, call.asked, server.id, request.path_params["volume_id"])
     return empty(202)

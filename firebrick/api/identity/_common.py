@@ -2,73 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from starlette.requests import Request
 
+from firebrick.api._call import Call, endpoint, request_node
 from firebrick.api.auth import authenticate
-from firebrick.domain.model import Caller
 
 if TYPE_CHECKING:
     from firebrick.domain.identity import IdentityService
-    from firebrick.node import Node
 
 __all__ = [
     "IdentityCall",
-    "caller",
     "collection",
     "enabled_filter",
-    "identity_call",
-    "identity_node",
+    "identity_endpoint",
     "keystone_time",
     "query_flag",
 ]
-
-
-def identity_node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
-
-def caller(request: Request) -> Caller:
-    """Raises NotAuthenticated when the request has no valid token."""
-    return authenticate(request, identity_node(request).identity)
 
 
 def keystone_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@dataclass(frozen=True, slots=True)
-class IdentityCall:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityCall(Call):
     """An authenticated identity request: who calls, and the node answering."""
 
-    node: Node
-    caller: Caller
+    _API: ClassVar[str] = "identity"
+    _ROOT: ClassVar[str] = "v3"
 
     @property
     def identity(self) -> IdentityService:
         return self.node.identity
 
-    def authorize(self, rule: str, target: Mapping[str, str] | None = None) -> None:
-        """Raises Forbidden when policy refuses the caller; ``target`` as Keystone names it
-        (``{"target.user.id": …}``)."""
-        self.node.authorizer.authorize(self.caller, rule, target=target)
 
-    def allowed(self, rule: str) -> bool:
-        return self.node.authorizer.allowed(self.caller, rule)
-
-    def link(self, *parts: str) -> str:
-        """An absolute URL under ``/identity/v3``."""
-        return "/".join([f"{self.node.settings.public_url}/identity/v3", *parts])
-
-
-def identity_call(request: Request) -> IdentityCall:
+def _start(request: Request) -> IdentityCall:
     """Raises NotAuthenticated when the request has no valid token."""
-    return IdentityCall(identity_node(request), caller(request))
+    node = request_node(request)
+    return IdentityCall(node=node, caller=authenticate(request, node.identity))
+
+
+identity_endpoint = endpoint(_start)
 
 
 def collection(request: Request, key: str, members: list[dict[str, Any]]) -> dict[str, Any]:

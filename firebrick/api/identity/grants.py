@@ -10,39 +10,42 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from firebrick.api._json import JSONResponse, empty
-from firebrick.api.identity._common import IdentityCall, collection, identity_call
+from firebrick.api.identity._common import IdentityCall, collection, identity_endpoint
 from firebrick.api.identity._views import role_view
 from firebrick.domain.identity import roles
 
 __all__ = ["check", "grant", "index", "revoke"]
 
 
-def _authorized(request: Request, rule: str) -> tuple[IdentityCall, str, str]:
-    call = identity_call(request)
+def _authorized(request: Request, call: IdentityCall, rule: str) -> tuple[str, str]:
     project_id, user_id = request.path_params["project_id"], request.path_params["user_id"]
-    call.authorize(rule, {"target.project.id": project_id, "target.user.id": user_id})
-    return call, project_id, user_id
+    call.authorize(rule, target={"target.project.id": project_id, "target.user.id": user_id})
+    return project_id, user_id
 
 
-async def index(request: Request) -> Response:
-    call, project_id, user_id = _authorized(request, "identity:list_grants")
+@identity_endpoint
+def index(request: Request, call: IdentityCall) -> Response:
+    project_id, user_id = _authorized(request, call, "identity:list_grants")
     found = roles.user_roles(call.identity, project_id, user_id)
-    return JSONResponse(collection(request, "roles", [role_view(call.link(), r) for r in found]))
+    return JSONResponse(collection(request, "roles", [role_view(call.url(), r) for r in found]))
 
 
-async def grant(request: Request) -> Response:
-    call, project_id, user_id = _authorized(request, "identity:create_grant")
+@identity_endpoint
+def grant(request: Request, call: IdentityCall) -> Response:
+    project_id, user_id = _authorized(request, call, "identity:create_grant")
     roles.grant(call.identity, project_id, user_id, request.path_params["role_id"])
     return empty(204)
 
 
-async def check(request: Request) -> Response:
-    call, project_id, user_id = _authorized(request, "identity:check_grant")
+@identity_endpoint
+def check(request: Request, call: IdentityCall) -> Response:
+    project_id, user_id = _authorized(request, call, "identity:check_grant")
     roles.check_grant(call.identity, project_id, user_id, request.path_params["role_id"])
     return empty(204)
 
 
-async def revoke(request: Request) -> Response:
-    call, project_id, user_id = _authorized(request, "identity:revoke_grant")
+@identity_endpoint
+def revoke(request: Request, call: IdentityCall) -> Response:
+    project_id, user_id = _authorized(request, call, "identity:revoke_grant")
     roles.revoke(call.identity, project_id, user_id, request.path_params["role_id"])
     return empty(204)

@@ -7,8 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
-from firebrick.api.identity._common import collection, enabled_filter, identity_call
+from firebrick.api._json import JSONResponse, empty, json_body
+from firebrick.api.identity._common import IdentityCall, collection, enabled_filter, identity_endpoint
 from firebrick.api.identity._views import project_view
 from firebrick.api.validation import Schema
 from firebrick.domain.identity import projects
@@ -50,46 +50,46 @@ _UPDATE = Schema(
 )
 
 
-async def index(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def index(request: Request, call: IdentityCall) -> Response:
     # Keystone refuses the list to a project user; firebrick has always shown it the user's own projects.
     member = None if call.allowed("identity:list_projects") else call.caller.user_id
     query = request.query_params
     found = projects.list_projects(
         call.identity, query.get("name"), query.get("domain_id"), enabled_filter(request), member_of=member
     )
-    return JSONResponse(collection(request, "projects", [project_view(call.link(), p) for p in found]))
+    return JSONResponse(collection(request, "projects", [project_view(call.url(), p) for p in found]))
 
 
-async def show(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def show(request: Request, call: IdentityCall) -> Response:
     project_id = request.path_params["project_id"]
-    call.authorize("identity:get_project", {"target.project.id": project_id})
-    return JSONResponse({"project": project_view(call.link(), projects.get_project(call.identity, project_id))})
+    call.authorize("identity:get_project", target={"target.project.id": project_id})
+    return JSONResponse({"project": project_view(call.url(), projects.get_project(call.identity, project_id))})
 
 
-async def create(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def create(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:create_project")
-    body = await read_json(request)
+    body = json_body(request)
     _CREATE.check(body)
     created = projects.create_project(call.identity, body["project"])
-    return JSONResponse({"project": project_view(call.link(), created)}, 201)
+    return JSONResponse({"project": project_view(call.url(), created)}, 201)
 
 
-async def update(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def update(request: Request, call: IdentityCall) -> Response:
     project_id = request.path_params["project_id"]
-    call.authorize("identity:update_project", {"target.project.id": project_id})
-    body = await read_json(request)
+    call.authorize("identity:update_project", target={"target.project.id": project_id})
+    body = json_body(request)
     _UPDATE.check(body)
     updated = projects.update_project(call.identity, project_id, body["project"])
-    return JSONResponse({"project": project_view(call.link(), updated)})
+    return JSONResponse({"project": project_view(call.url(), updated)})
 
 
-async def delete(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def delete(request: Request, call: IdentityCall) -> Response:
     project_id = request.path_params["project_id"]
-    call.authorize("identity:delete_project", {"target.project.id": project_id})
+    call.authorize("identity:delete_project", target={"target.project.id": project_id})
     projects.delete_project(call.identity, project_id)
     return empty(204)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from firebrick.api._json import JSONResponse
-from firebrick.api.identity._common import collection, identity_call, query_flag
+from firebrick.api.identity._common import IdentityCall, collection, identity_endpoint, query_flag
 from firebrick.api.identity._views import assignment_view
 from firebrick.domain.identity import roles
 from firebrick.errors import InvalidInput
@@ -31,8 +31,8 @@ _EXCLUSIVE = (
 _ABSENT = ("group.id", "scope.domain.id", "scope.system", "scope.OS-INHERIT:inherited_to")
 
 
-async def index(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def index(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:list_role_assignments")
     query, effective = request.query_params, query_flag(request, "effective")
     _check(query, effective, query_flag(request, "include_subtree"))
@@ -47,9 +47,7 @@ async def index(request: Request) -> Response:
             effective=effective,
         )
     names = query_flag(request, "include_names")
-    return JSONResponse(
-        collection(request, "role_assignments", [assignment_view(call.link(), a, names) for a in found])
-    )
+    return JSONResponse(collection(request, "role_assignments", [assignment_view(call.url(), a, names) for a in found]))
 
 
 def _check(query: QueryParams, effective: bool, subtree: bool) -> None:

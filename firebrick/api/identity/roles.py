@@ -7,8 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
-from firebrick.api.identity._common import collection, identity_call
+from firebrick.api._json import JSONResponse, empty, json_body
+from firebrick.api.identity._common import IdentityCall, collection, identity_endpoint
 from firebrick.api.identity._views import role_view
 from firebrick.api.validation import Schema
 from firebrick.domain.identity import roles
@@ -39,38 +39,38 @@ _UPDATE = Schema(
 )
 
 
-async def index(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def index(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:list_roles")
     found = roles.list_roles(call.identity, request.query_params.get("name"), request.query_params.get("domain_id"))
-    return JSONResponse(collection(request, "roles", [role_view(call.link(), r) for r in found]))
+    return JSONResponse(collection(request, "roles", [role_view(call.url(), r) for r in found]))
 
 
-async def show(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def show(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:get_role")
-    return JSONResponse({"role": role_view(call.link(), roles.get_role(call.identity, request.path_params["role_id"]))})
+    return JSONResponse({"role": role_view(call.url(), roles.get_role(call.identity, request.path_params["role_id"]))})
 
 
-async def create(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def create(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:create_role")
-    body = await read_json(request)
+    body = json_body(request)
     _CREATE.check(body)
-    return JSONResponse({"role": role_view(call.link(), roles.create_role(call.identity, body["role"]))}, 201)
+    return JSONResponse({"role": role_view(call.url(), roles.create_role(call.identity, body["role"]))}, 201)
 
 
-async def update(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def update(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:update_role")
-    body = await read_json(request)
+    body = json_body(request)
     _UPDATE.check(body)
     updated = roles.update_role(call.identity, request.path_params["role_id"], body["role"])
-    return JSONResponse({"role": role_view(call.link(), updated)})
+    return JSONResponse({"role": role_view(call.url(), updated)})
 
 
-async def delete(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def delete(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:delete_role")
     roles.delete_role(call.identity, request.path_params["role_id"])
     return empty(204)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, read_json
-from firebrick.api.identity._common import identity_node, keystone_time
+from firebrick.api._call import off_loop, request_node
+from firebrick.api._json import JSONResponse, json_body
+from firebrick.api.identity._common import keystone_time
 from firebrick.api.identity.catalog import catalog
 from firebrick.api.validation import Schema
-from firebrick.domain.identity import ProjectScope, TokenClaims
+from firebrick.domain.identity import ProjectScope, TokenClaims, subjects
 from firebrick.errors import InvalidInput, NotAuthenticated, NotFound
+
+if TYPE_CHECKING:
+    from firebrick.node import Node
 
 __all__ = ["issue", "validate"]
 
@@ -61,19 +64,18 @@ _AUTH = Schema(
 )
 
 
-async def issue(request: Request) -> Response:
-    body = await read_json(request)
+@off_loop
+def issue(request: Request) -> Response:
+    """No token needed: this is where one is made (or re-scoped from another)."""
+    body = json_body(request)
     _AUTH.check(body)
-    node = identity_node(request)
+    node = request_node(request)
     identity, scope = body["auth"]["identity"], _scope(body["auth"].get("scope"))
     if "password" in identity["methods"] and "password" in identity:
         user = identity["password"]["user"]
         if not _in_default_domain(user.get("domain")):
             raise NotAuthenticated(_DENIED)
-        # scrypt is deliberately slow; keep it off the event loop.
-        token, claims = await run_in_threadpool(
-            node.identity.password_login, user.get("id"), user.get("name"), user["password"], scope
-        )
+        token, claims = node.identity.password_login(user.get("id"), user.get("name"), user["password"], scope)
     elif "token" in identity["methods"] and "token" in identity:
         token, claims = node.identity.token_login(identity["token"]["id"], scope)
     else:
@@ -81,7 +83,7 @@ async def issue(request: Request) -> Response:
             "Expecting to find identity in auth - the server could not comply with the request "
             "since it is either malformed or otherwise incorrect."
         )
-    return JSONResponse(token_body(request, claims), 201, headers={"X-Subject-Token": token})
+    return JSONResponse(token_body(node, claims), 201, headers={"X-Subject-Token": token})
 
 
 def _scope(scope: Any) -> ProjectScope | None:
@@ -100,8 +102,9 @@ def _in_default_domain(named: Any) -> bool:
     return bool(named.get("id", "default") == "default" and named.get("name", "Default") == "Default")
 
 
-async def validate(request: Request) -> Response:
-    node = identity_node(request)
+@off_loop
+def validate(request: Request) -> Response:
+    node = request_node(request)
     caller_token, subject = request.headers.get("x-auth-token"), request.headers.get("x-subject-token")
     if not caller_token:
         raise NotAuthenticated(_DENIED)
@@ -116,17 +119,13 @@ async def validate(request: Request) -> Response:
     headers = {"X-Subject-Token": subject}
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers)
-    return JSONResponse(token_body(request, claims), headers=headers)
+    return JSONResponse(token_body(node, claims), headers=headers)
 
 
-def token_body(request: Request, claims: TokenClaims) -> dict[str, Any]:
-    node = identity_node(request)
-    user = node.repos.identity.user(user_id=claims.user_id)
-    project = node.repos.identity.project(project_id=claims.project_id)
-    if user is None or project is None:
-        raise NotAuthenticated("The request you have made requires authentication.")
-    role_names = node.identity.roles(user.id, project.id)
-    roles = [{"id": r.id, "name": r.name} for r in node.repos.identity.roles() if r.name in role_names]
+def token_body(node: Node, claims: TokenClaims) -> dict[str, Any]:
+    """Keystone's token body, with the catalog. Raises NotAuthenticated when the user or project is gone."""
+    subject = subjects.token_subject(node.identity, claims)
+    user, project = subject.user, subject.project
     domain = {"id": "default", "name": "Default"}
     settings = node.settings
     return {
@@ -138,7 +137,7 @@ def token_body(request: Request, claims: TokenClaims) -> dict[str, Any]:
             "issued_at": keystone_time(claims.issued_at),
             "project": {"domain": domain, "id": project.id, "name": project.name},
             "is_domain": False,
-            "roles": roles,
+            "roles": [{"id": r.id, "name": r.name} for r in subject.roles],
             "catalog": catalog(settings.public_url, settings.region, project.id),
         }
     }

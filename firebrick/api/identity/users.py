@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
-from firebrick.api.identity._common import collection, enabled_filter, identity_call, identity_node
+from firebrick.api._call import off_loop, request_node
+from firebrick.api._json import JSONResponse, empty, json_body
+from firebrick.api.identity._common import IdentityCall, collection, enabled_filter, identity_endpoint
 from firebrick.api.identity._views import project_view, user_view
 from firebrick.api.validation import Schema
 from firebrick.domain.identity import projects, users
@@ -55,65 +55,64 @@ _PASSWORD = Schema(
 )
 
 
-async def index(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def index(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:list_users")
     query = request.query_params
     found = users.list_users(call.identity, query.get("name"), query.get("domain_id"), enabled_filter(request))
-    return JSONResponse(collection(request, "users", [user_view(call.link(), u) for u in found]))
+    return JSONResponse(collection(request, "users", [user_view(call.url(), u) for u in found]))
 
 
-async def show(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def show(request: Request, call: IdentityCall) -> Response:
     user_id = request.path_params["user_id"]
-    call.authorize("identity:get_user", {"target.user.id": user_id})
-    return JSONResponse({"user": user_view(call.link(), users.get_user(call.identity, user_id))})
+    call.authorize("identity:get_user", target={"target.user.id": user_id})
+    return JSONResponse({"user": user_view(call.url(), users.get_user(call.identity, user_id))})
 
 
-async def create(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def create(request: Request, call: IdentityCall) -> Response:
     call.authorize("identity:create_user")
-    body = await read_json(request)
+    body = json_body(request)
     _CREATE.check(body)
-    # scrypt is deliberately slow; keep it off the event loop.
-    created = await run_in_threadpool(users.create_user, call.identity, body["user"])
-    return JSONResponse({"user": user_view(call.link(), created)}, 201)
+    created = users.create_user(call.identity, body["user"])
+    return JSONResponse({"user": user_view(call.url(), created)}, 201)
 
 
-async def update(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def update(request: Request, call: IdentityCall) -> Response:
     user_id = request.path_params["user_id"]
-    call.authorize("identity:update_user", {"target.user.id": user_id})
-    body = await read_json(request)
+    call.authorize("identity:update_user", target={"target.user.id": user_id})
+    body = json_body(request)
     _UPDATE.check(body)
-    updated = await run_in_threadpool(users.update_user, call.identity, user_id, body["user"])
-    return JSONResponse({"user": user_view(call.link(), updated)})
+    updated = users.update_user(call.identity, user_id, body["user"])
+    return JSONResponse({"user": user_view(call.url(), updated)})
 
 
-async def delete(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def delete(request: Request, call: IdentityCall) -> Response:
     user_id = request.path_params["user_id"]
-    call.authorize("identity:delete_user", {"target.user.id": user_id})
+    call.authorize("identity:delete_user", target={"target.user.id": user_id})
     users.delete_user(call.identity, user_id)
     return empty(204)
 
 
-async def user_projects(request: Request) -> Response:
-    call = identity_call(request)
+@identity_endpoint
+def user_projects(request: Request, call: IdentityCall) -> Response:
     user_id = request.path_params["user_id"]
-    call.authorize("identity:list_user_projects", {"target.user.id": user_id})
+    call.authorize("identity:list_user_projects", target={"target.user.id": user_id})
     found = projects.user_projects(call.identity, user_id)
-    return JSONResponse(collection(request, "projects", [project_view(call.link(), p) for p in found]))
+    return JSONResponse(collection(request, "projects", [project_view(call.url(), p) for p in found]))
 
 
-async def change_password(request: Request) -> Response:
+@off_loop
+def change_password(request: Request) -> Response:
     """As Keystone: no token needed, the original password is the proof."""
-    body = await read_json(request)
+    body = json_body(request)
     _PASSWORD.check(body)
     change = body["user"]
-    await run_in_threadpool(
-        users.change_password,
-        identity_node(request).identity,
+    users.change_password(
+        request_node(request).identity,
         request.path_params["user_id"],
         change["original_password"],
         change["password"],

@@ -2,51 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 from starlette.requests import Request
-from starlette.responses import Response
 
+from firebrick.api._call import Call, endpoint, request_node
 from firebrick.api.auth import authenticate
-from firebrick.domain.model import Caller
 from firebrick.domain.ports import Ports
-
-if TYPE_CHECKING:
-    from firebrick.node import Node
 
 __all__ = ["ImageCall", "image_endpoint"]
 
 
-@dataclass(frozen=True, slots=True)
-class ImageCall:
-    node: Node
-    caller: Caller
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageCall(Call):
+    _API: ClassVar[str] = "image"
 
     @property
     def ports(self) -> Ports:
         return self.node.ports
 
-    def authorize(self, rule: str, project_id: str | None = None) -> None:
-        """Raises Forbidden when policy refuses the caller (on ``project_id``'s resource)."""
-        self.node.authorizer.authorize(self.caller, rule, project_id)
 
-    def url(self, *parts: str) -> str:
-        """An absolute link under the image API."""
-        return "/".join([f"{self.node.settings.public_url}/image", *parts])
+def _start(request: Request) -> ImageCall:
+    node = request_node(request)
+    return ImageCall(node=node, caller=authenticate(request, node.identity))
 
 
-Handler = Callable[[Request, ImageCall], Awaitable[Response]]
-
-
-def image_endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, then call the handler with the caller."""
-
-    @wraps(handler)
-    async def endpoint(request: Request) -> Response:
-        node: Node = request.app.state.node
-        return await handler(request, ImageCall(node, authenticate(request, node.identity)))
-
-    return endpoint
+image_endpoint = endpoint(_start)

@@ -15,7 +15,7 @@ __all__ = ["deactivate", "reactivate"]
 
 
 @image_endpoint
-async def deactivate(request: Request, call: ImageCall) -> Response:
+def deactivate(request: Request, call: ImageCall) -> Response:
     image = show_image(call.ports, call.caller, request.path_params["image_id"])
     call.authorize("deactivate", image.owner)
     deactivate_image(call.ports, call.caller, image.id)
@@ -23,7 +23,7 @@ async def deactivate(request: Request, call: ImageCall) -> Response:
 
 
 @image_endpoint
-async def reactivate(request: Request, call: ImageCall) -> Response:
+def reactivate(request: Request, call: ImageCall) -> Response:
     image = show_image(call.ports, call.caller, request.path_params["image_id"])
     call.authorize("reactivate", image.owner)
     reactivate_image(call.ports, call.caller, image.id)

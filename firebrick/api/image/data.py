@@ -1,8 +1,10 @@
 """``/v2/images/{id}/file``: upload (PUT, chunked or not) and download (GET) of an image's data.
 
-The upload is streamed: the domain's upload runs on a worker thread and pulls
-the body from the event loop a megabyte at a time, so neither the loop nor the
-memory holds the whole image (nor does a long upload stall other requests).
+The upload is streamed: the handler (like every handler) runs on a worker thread,
+and the domain's upload pulls the body from the event loop a megabyte at a time,
+so neither the loop nor the memory holds the whole image (nor does a long upload
+stall other requests). The download's chunks are read in worker threads too, as
+Starlette iterates a plain iterator.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import anyio.from_thread
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -27,18 +28,18 @@ _PULL = 1 << 20  # bytes handed to the worker thread per hop
 
 
 @image_endpoint
-async def upload(request: Request, call: ImageCall) -> Response:
+def upload(request: Request, call: ImageCall) -> Response:
     media = request.headers.get("content-type", _OCTETS).split(";")[0].strip()
     if media != _OCTETS:
         raise HttpFault(415, f"Content-Type must be {_OCTETS}, not {media}")
     image = show_image(call.ports, call.caller, request.path_params["image_id"])
     call.authorize("upload_image", image.owner)
-    await anyio.to_thread.run_sync(upload_data, call.ports, call.caller, image.id, _pulled(request))
+    upload_data(call.ports, call.caller, image.id, _pulled(request))
     return empty(204)
 
 
 @image_endpoint
-async def download(request: Request, call: ImageCall) -> Response:
+def download(request: Request, call: ImageCall) -> Response:
     call.authorize("download_image")
     image, chunks = download_data(call.ports, call.caller, request.path_params["image_id"])
     if chunks is None:

@@ -10,7 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body, read_body
 from firebrick.api.errors import HttpFault
 from firebrick.api.image._call import ImageCall, image_endpoint
 from firebrick.api.image.views import image_view
@@ -65,8 +65,8 @@ _BOOLEAN_FILTERS = ("protected", "os_hidden")
 
 
 @image_endpoint
-async def create(request: Request, call: ImageCall) -> Response:
-    body = await read_json(request)
+def create(request: Request, call: ImageCall) -> Response:
+    body = json_body(request)
     if not isinstance(body, dict):
         raise HttpFault(400, "Image body must be a JSON object.")
     for key in body:
@@ -84,7 +84,7 @@ async def create(request: Request, call: ImageCall) -> Response:
 
 
 @image_endpoint
-async def index(request: Request, call: ImageCall) -> Response:
+def index(request: Request, call: ImageCall) -> Response:
     call.authorize("get_images")
     params = request.query_params
     page = _page(params)
@@ -99,18 +99,18 @@ async def index(request: Request, call: ImageCall) -> Response:
 
 
 @image_endpoint
-async def show(request: Request, call: ImageCall) -> Response:
+def show(request: Request, call: ImageCall) -> Response:
     call.authorize("get_image")
     return JSONResponse(image_view(show_image(call.ports, call.caller, request.path_params["image_id"])))
 
 
 @image_endpoint
-async def update(request: Request, call: ImageCall) -> Response:
+def update(request: Request, call: ImageCall) -> Response:
     media = request.headers.get("content-type", "").split(";")[0].strip()
     if media not in _PATCH_TYPES:
         raise HttpFault(415, f"Unsupported Content-Type: {media or None}")
     try:
-        ops = _patch_ops(orjson.loads(await request.body()))
+        ops = _patch_ops(orjson.loads(read_body(request)))
     except orjson.JSONDecodeError as error:
         raise HttpFault(400, "Malformed JSON in request body.") from error
     image = show_image(call.ports, call.caller, request.path_params["image_id"])
@@ -123,7 +123,7 @@ async def update(request: Request, call: ImageCall) -> Response:
 
 
 @image_endpoint
-async def delete(request: Request, call: ImageCall) -> Response:
+def delete(request: Request, call: ImageCall) -> Response:
     image = show_image(call.ports, call.caller, request.path_params["image_id"])
     call.authorize("delete_image", image.owner)
     delete_image(call.ports, call.caller, image.id)

@@ -6,7 +6,7 @@ package; the dispatcher there merges ``ATTACH_ACTIONS`` into its table.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -20,7 +20,7 @@ from firebrick.domain.volume.connection import initialize_connection
 
 __all__ = ["ATTACH_ACTIONS"]
 
-Action = Callable[[VolumeCall, str, Any], Awaitable[Response]]
+Action = Callable[[VolumeCall, str, Any], Response]
 
 _ATTACH = Schema({
     "type": "object",
@@ -55,7 +55,7 @@ def _volume(call: VolumeCall, volume_id: str, rule: str) -> Volume:
     return volume
 
 
-async def _attach(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _attach(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _ATTACH.check(spec)
     volume = _volume(call, volume_id, "volume_extension:volume_actions:attach")
     attach.attach(
@@ -65,52 +65,52 @@ async def _attach(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     return empty(202)
 
 
-async def _detach(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _detach(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _DETACH.check(spec)
     volume = _volume(call, volume_id, "volume_extension:volume_actions:detach")
     detach.detach(call.ports, call.caller, volume.id, (spec or {}).get("attachment_id"))
     return empty(202)
 
 
-async def _reserve(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+def _reserve(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id, "volume_extension:volume_actions:reserve")
     attach.reserve(call.ports, call.caller, volume.id)
     return empty(202)
 
 
-async def _unreserve(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+def _unreserve(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id, "volume_extension:volume_actions:unreserve")
     attach.unreserve(call.ports, call.caller, volume.id)
     return empty(202)
 
 
-async def _begin_detaching(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+def _begin_detaching(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id, "volume_extension:volume_actions:begin_detaching")
     detach.begin_detaching(call.ports, call.caller, volume.id)
     return empty(202)
 
 
-async def _roll_detaching(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+def _roll_detaching(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id, "volume_extension:volume_actions:roll_detaching")
     detach.roll_detaching(call.ports, call.caller, volume.id)
     return empty(202)
 
 
-async def _initialize_connection(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _initialize_connection(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _CONNECT.check(spec)
     volume = _volume(call, volume_id, "volume_extension:volume_actions:initialize_connection")
     info = initialize_connection(call.ports, call.caller, volume.id, spec["connector"])
     return JSONResponse({"connection_info": info})
 
 
-async def _terminate_connection(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _terminate_connection(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _DISCONNECT.check(spec)
     volume = _volume(call, volume_id, "volume_extension:volume_actions:terminate_connection")
     detach.terminate_connection(call.ports, call.caller, volume.id)
     return empty(202)
 
 
-async def _force_detach(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _force_detach(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _FORCE_DETACH.check(spec)
     volume = _volume(call, volume_id, "volume_extension:volume_admin_actions:force_detach")
     detach.force_detach(call.ports, call.caller, volume.id, spec.get("attachment_id"))

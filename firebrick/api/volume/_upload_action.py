@@ -15,6 +15,7 @@ from firebrick.api.image.images import CONTAINER_FORMATS
 from firebrick.api.validation import BOOLEAN, Schema, as_bool
 from firebrick.api.volume._call import VolumeCall
 from firebrick.api.volume.views import type_view
+from firebrick.domain import volume_types
 from firebrick.domain.image.states import Visibility
 from firebrick.domain.model import Image, Volume
 from firebrick.domain.volume import query
@@ -40,7 +41,7 @@ def _schema(fields: dict[str, Any]) -> Schema:
 _UPLOAD, _UPLOAD_3_1 = _schema(_FIELDS), _schema(_FIELDS_3_1)
 
 
-async def upload_image(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def upload_image(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     (_UPLOAD_3_1 if call.at_least(1) else _UPLOAD).check(spec)
     volume = query.show_volume(call.ports, call.caller, volume_id)
     call.authorize("volume_extension:volume_actions:upload_image", volume.project_id)
@@ -61,7 +62,7 @@ async def upload_image(call: VolumeCall, volume_id: str, spec: Any) -> Response:
 
 
 def _body(call: VolumeCall, volume: Volume, image: Image) -> dict[str, Any]:
-    volume_type = call.ports.types.get(volume.volume_type_id)
+    volume_type = volume_types.type_of(call.ports, volume)
     return {
         "id": volume.id,
         "updated_at": volume.updated_at,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.errors import HttpFault
 from firebrick.api.validation import BOOLEAN, UUID, VOLUME_SIZE, Schema, as_bool
 from firebrick.api.volume._attach_actions import ATTACH_ACTIONS
@@ -30,7 +30,7 @@ from firebrick.errors import NotFound
 
 __all__ = ["dispatch"]
 
-Action = Callable[[VolumeCall, str, Any], Awaitable[Response]]
+Action = Callable[[VolumeCall, str, Any], Response]
 
 
 def _schema(properties: dict[str, Any], required: list[str]) -> Schema:
@@ -62,7 +62,7 @@ def _volume(call: VolumeCall, volume_id: str) -> Volume:
     return query.show_volume(call.ports, call.caller, volume_id)
 
 
-async def _extend(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _extend(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _EXTEND.check(spec)
     volume = _volume(call, volume_id)
     attached = call.at_least(42) and volume.status == VolumeStatus.IN_USE
@@ -71,7 +71,7 @@ async def _extend(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     return empty(202)
 
 
-async def _extend_volume_completion(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _extend_volume_completion(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     if not call.at_least(71):
         raise NotFound("Resource", "os-extend_volume_completion", "")
     _EXTEND_COMPLETION.check(spec)
@@ -81,7 +81,7 @@ async def _extend_volume_completion(call: VolumeCall, volume_id: str, spec: Any)
     return empty(202)
 
 
-async def _set_bootable(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _set_bootable(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _BOOTABLE.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume:update", volume.project_id)
@@ -89,7 +89,7 @@ async def _set_bootable(call: VolumeCall, volume_id: str, spec: Any) -> Response
     return empty(200)  # not 202: Cinder (and tempest's schema) say 200 here
 
 
-async def _reset_status(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _reset_status(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _RESET.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_admin_actions:reset_status", volume.project_id)
@@ -98,7 +98,7 @@ async def _reset_status(call: VolumeCall, volume_id: str, spec: Any) -> Response
     return empty(202)
 
 
-async def _revert(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _revert(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     if not call.at_least(40):
         raise NotFound("Resource", "revert", "")  # Cinder: an action above the version is a bare 404
     _REVERT.check(spec)
@@ -108,7 +108,7 @@ async def _revert(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     return empty(202)
 
 
-async def _set_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _set_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _IMAGE_METADATA.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_image_metadata:set", volume.project_id)
@@ -117,7 +117,7 @@ async def _set_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> Re
     )
 
 
-async def _unset_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _unset_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _IMAGE_KEY.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_image_metadata:remove", volume.project_id)
@@ -125,13 +125,13 @@ async def _unset_image_metadata(call: VolumeCall, volume_id: str, spec: Any) -> 
     return empty(200)
 
 
-async def _show_image_metadata(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+def _show_image_metadata(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id)
     call.authorize("volume:get_volume_metadata", volume.project_id)
     return JSONResponse({"metadata": image_metadata.show_image_metadata(call.ports, call.caller, volume.id)})
 
 
-async def _update_readonly_flag(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _update_readonly_flag(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _READONLY.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume:update_readonly_flag", volume.project_id)
@@ -139,14 +139,14 @@ async def _update_readonly_flag(call: VolumeCall, volume_id: str, spec: Any) -> 
     return empty(202)
 
 
-async def _force_delete(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+def _force_delete(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_admin_actions:force_delete", volume.project_id)
     request_delete(call.ports, call.caller, volume.id, force=True)
     return empty(202)
 
 
-async def _retype(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _retype(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _RETYPE.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume:retype", volume.project_id)
@@ -157,7 +157,7 @@ async def _retype(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     return empty(202)
 
 
-async def _migrate(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _migrate(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _MIGRATE.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_admin_actions:migrate_volume", volume.project_id)
@@ -165,7 +165,7 @@ async def _migrate(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     return empty(202)
 
 
-async def _migrate_completion(call: VolumeCall, volume_id: str, spec: Any) -> Response:
+def _migrate_completion(call: VolumeCall, volume_id: str, spec: Any) -> Response:
     _MIGRATE_COMPLETION.check(spec)
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_admin_actions:migrate_volume_completion", volume.project_id)
@@ -175,7 +175,7 @@ async def _migrate_completion(call: VolumeCall, volume_id: str, spec: Any) -> Re
     )
 
 
-async def _unmanage(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
+def _unmanage(call: VolumeCall, volume_id: str, _spec: Any) -> Response:
     volume = _volume(call, volume_id)
     call.authorize("volume_extension:volume_unmanage", volume.project_id)
     request_unmanage(call.ports, call.caller, volume.id)
@@ -203,8 +203,8 @@ _ACTIONS: dict[str, Action] = {
 
 
 @volume_endpoint
-async def dispatch(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def dispatch(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     if not isinstance(body, dict) or len(body) != 1:
         raise HttpFault(400, "Malformed request body")
     [(name, spec)] = body.items()
@@ -213,4 +213,4 @@ async def dispatch(request: Request, call: VolumeCall) -> Response:
         raise HttpFault(
             400, f"There is no such action: {name}. Verify the request body and Content-Type header and try again."
         )
-    return await action(call, request.path_params["volume_id"], spec)
+    return action(call, request.path_params["volume_id"], spec)

@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.validation import UUID, UUID_OR_NULL, Schema
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
-from firebrick.api.volume._listing import page_from, truthy
+from firebrick.api.volume.listing import page_from, truthy
 from firebrick.api.volume.views import timestamp
 from firebrick.domain.attachment.complete import complete_attachment
 from firebrick.domain.attachment.create import create_attachment
@@ -67,9 +67,9 @@ def _detail(attachment: Attachment) -> dict[str, Any]:
 
 
 @volume_endpoint
-async def create(request: Request, call: VolumeCall) -> Response:
+def create(request: Request, call: VolumeCall) -> Response:
     _require_3_27(call)
-    body = await read_json(request)
+    body = json_body(request)
     (_CREATE_WITH_MODE if call.at_least(54) else _CREATE).check(body)
     spec = body["attachment"]
     volume = show_volume(call.ports, call.caller, spec["volume_uuid"])
@@ -81,9 +81,9 @@ async def create(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def update(request: Request, call: VolumeCall) -> Response:
+def update(request: Request, call: VolumeCall) -> Response:
     _require_3_27(call)
-    body = await read_json(request)
+    body = json_body(request)
     _UPDATE.check(body)
     found = show_attachment(call.ports, call.caller, request.path_params["attachment_id"])
     call.authorize("volume:attachment_update", _owner(call, found))
@@ -92,10 +92,10 @@ async def update(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def complete(request: Request, call: VolumeCall) -> Response:
+def complete(request: Request, call: VolumeCall) -> Response:
     if not call.at_least(44):
         raise NotFound("Resource", "attachments", "")
-    body = await read_json(request)
+    body = json_body(request)
     Schema({"type": "object", "required": ["os-complete"]}).check(body)
     found = show_attachment(call.ports, call.caller, request.path_params["attachment_id"])
     call.authorize("volume:attachment_complete", _owner(call, found))
@@ -104,7 +104,7 @@ async def complete(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def delete(request: Request, call: VolumeCall) -> Response:
+def delete(request: Request, call: VolumeCall) -> Response:
     _require_3_27(call)
     found = show_attachment(call.ports, call.caller, request.path_params["attachment_id"])
     call.authorize("volume:attachment_delete", _owner(call, found))
@@ -113,19 +113,19 @@ async def delete(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def show(request: Request, call: VolumeCall) -> Response:
+def show(request: Request, call: VolumeCall) -> Response:
     _require_3_27(call)
     found = show_attachment(call.ports, call.caller, request.path_params["attachment_id"])
     return JSONResponse({"attachment": _detail(found)})
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
+def index(request: Request, call: VolumeCall) -> Response:
     return _listing(request, call, _summary)
 
 
 @volume_endpoint
-async def detail(request: Request, call: VolumeCall) -> Response:
+def detail(request: Request, call: VolumeCall) -> Response:
     return _listing(request, call, _detail)
 
 

@@ -15,10 +15,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, read_json
+from firebrick.api._json import JSONResponse, json_body
 from firebrick.api.validation import BOOLEAN, DESCRIPTION, METADATA, NAME, Schema, as_bool
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
-from firebrick.api.volume._listing import page_from
+from firebrick.api.volume.listing import page_from
 from firebrick.api.volume.views import VolumeView
 from firebrick.domain.model import Page
 from firebrick.domain.volume.manage import ManageRequest, request_manage
@@ -66,19 +66,19 @@ _SORT_KEYS = {"reference": "reference", "size": "size"}
 
 
 @volume_endpoint
-async def manage_legacy(request: Request, call: VolumeCall) -> Response:
-    return await _manage(request, call)
+def manage_legacy(request: Request, call: VolumeCall) -> Response:
+    return _manage(request, call)
 
 
 @volume_endpoint
-async def manage(request: Request, call: VolumeCall) -> Response:
+def manage(request: Request, call: VolumeCall) -> Response:
     _require_3_8(call)
-    return await _manage(request, call)
+    return _manage(request, call)
 
 
-async def _manage(request: Request, call: VolumeCall) -> Response:
+def _manage(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:volume_manage")
-    body = await read_json(request)
+    body = json_body(request)
     (_MANAGE_WITH_CLUSTER if call.at_least(16) else _MANAGE).check(body)
     spec = body["volume"]
     volume = request_manage(
@@ -118,23 +118,23 @@ def _file_name(reference: str | dict[str, str]) -> str:
 
 
 @volume_endpoint
-async def index_legacy(request: Request, call: VolumeCall) -> Response:
+def index_legacy(request: Request, call: VolumeCall) -> Response:
     return _listing(request, call, detailed=False)
 
 
 @volume_endpoint
-async def detail_legacy(request: Request, call: VolumeCall) -> Response:
+def detail_legacy(request: Request, call: VolumeCall) -> Response:
     return _listing(request, call, detailed=True)
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
+def index(request: Request, call: VolumeCall) -> Response:
     _require_3_8(call)
     return _listing(request, call, detailed=False)
 
 
 @volume_endpoint
-async def detail(request: Request, call: VolumeCall) -> Response:
+def detail(request: Request, call: VolumeCall) -> Response:
     _require_3_8(call)
     return _listing(request, call, detailed=True)
 

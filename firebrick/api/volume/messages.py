@@ -43,7 +43,7 @@ def _view(call: VolumeCall, message: Message) -> dict[str, Any]:
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
+def index(request: Request, call: VolumeCall) -> Response:
     _require_3_3(call)
     call.authorize("message:get_all")
     found = messages.list_messages(call.ports, call.caller, request.query_params.get("resource_uuid"))
@@ -51,7 +51,7 @@ async def index(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def show(request: Request, call: VolumeCall) -> Response:
+def show(request: Request, call: VolumeCall) -> Response:
     _require_3_3(call)
     found = messages.show_message(call.ports, call.caller, request.path_params["message_id"])
     call.authorize("message:get", found.project_id)
@@ -59,7 +59,7 @@ async def show(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def delete(request: Request, call: VolumeCall) -> Response:
+def delete(request: Request, call: VolumeCall) -> Response:
     _require_3_3(call)
     found = messages.show_message(call.ports, call.caller, request.path_params["message_id"])
     call.authorize("message:delete", found.project_id)

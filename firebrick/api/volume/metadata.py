@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, read_json
+from firebrick.api._json import JSONResponse, json_body
 from firebrick.api.validation import METADATA, Schema
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
 from firebrick.domain.volume import query, update
@@ -28,13 +28,13 @@ def _volume_id(request: Request, call: VolumeCall, rule: str) -> str:
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
+def index(request: Request, call: VolumeCall) -> Response:
     volume_id = _volume_id(request, call, "volume:get_volume_metadata")
     return JSONResponse({"metadata": query.show_volume(call.ports, call.caller, volume_id).metadata})
 
 
-async def _write(request: Request, call: VolumeCall, replace_all: bool) -> Response:
-    body = await read_json(request)
+def _write(request: Request, call: VolumeCall, replace_all: bool) -> Response:
+    body = json_body(request)
     _METADATA.check(body)
     volume_id = _volume_id(
         request, call, "volume:create_volume_metadata" if not replace_all else "volume:update_volume_metadata"
@@ -44,17 +44,17 @@ async def _write(request: Request, call: VolumeCall, replace_all: bool) -> Respo
 
 
 @volume_endpoint
-async def merge(request: Request, call: VolumeCall) -> Response:
-    return await _write(request, call, replace_all=False)
+def merge(request: Request, call: VolumeCall) -> Response:
+    return _write(request, call, replace_all=False)
 
 
 @volume_endpoint
-async def replace(request: Request, call: VolumeCall) -> Response:
-    return await _write(request, call, replace_all=True)
+def replace(request: Request, call: VolumeCall) -> Response:
+    return _write(request, call, replace_all=True)
 
 
 @volume_endpoint
-async def show_key(request: Request, call: VolumeCall) -> Response:
+def show_key(request: Request, call: VolumeCall) -> Response:
     volume_id = _volume_id(request, call, "volume:get_volume_metadata")
     key = request.path_params["key"]
     metadata = query.show_volume(call.ports, call.caller, volume_id).metadata
@@ -64,8 +64,8 @@ async def show_key(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def replace_key(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def replace_key(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     _META.check(body)
     key = request.path_params["key"]
     if key not in body["meta"]:
@@ -78,7 +78,7 @@ async def replace_key(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def delete_key(request: Request, call: VolumeCall) -> Response:
+def delete_key(request: Request, call: VolumeCall) -> Response:
     volume_id = _volume_id(request, call, "volume:delete_volume_metadata")
     update.delete_metadata_key(call.ports, call.caller, volume_id, request.path_params["key"])
     return Response(status_code=200)

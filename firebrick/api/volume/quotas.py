@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, read_json
+from firebrick.api._json import JSONResponse, json_body
 from firebrick.api.validation import Schema
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
-from firebrick.api.volume._listing import truthy
+from firebrick.api.volume.listing import truthy
 from firebrick.domain import quota
 
 __all__ = ["defaults", "limits", "reset", "show", "update"]
@@ -32,7 +32,7 @@ _UPDATE = Schema(
 
 
 @volume_endpoint
-async def show(request: Request, call: VolumeCall) -> Response:
+def show(request: Request, call: VolumeCall) -> Response:
     target = request.path_params["target_project"]
     call.authorize("volume_extension:quotas:show", target)
     limits = quota.project_limits(call.ports, target)
@@ -44,15 +44,15 @@ async def show(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def defaults(request: Request, call: VolumeCall) -> Response:
+def defaults(request: Request, call: VolumeCall) -> Response:
     target = request.path_params["target_project"]
     call.authorize("volume_extension:quotas:show", target)
     return JSONResponse({"quota_set": {**quota.project_limits(call.ports, target, defaults_only=True), "id": target}})
 
 
 @volume_endpoint
-async def update(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def update(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     if isinstance(body, dict) and isinstance(body.get("quota_set"), dict):
         # Not quota keys: cinderclient always sends tenant_id; Cinder ignores these three.
         body["quota_set"] = {k: v for k, v in body["quota_set"].items() if k not in _NOT_QUOTAS}
@@ -64,7 +64,7 @@ async def update(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def reset(request: Request, call: VolumeCall) -> Response:
+def reset(request: Request, call: VolumeCall) -> Response:
     target = request.path_params["target_project"]
     call.authorize("volume_extension:quotas:delete", target)
     quota.reset_limits(call.ports, target)
@@ -72,7 +72,7 @@ async def reset(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def limits(request: Request, call: VolumeCall) -> Response:
+def limits(request: Request, call: VolumeCall) -> Response:
     target = call.caller.project_id
     if call.at_least(39) and call.caller.is_admin and request.query_params.get("project_id"):
         target = request.query_params["project_id"]

@@ -7,12 +7,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, read_json
+from firebrick.api._json import JSONResponse, json_body
 from firebrick.api.validation import NAME, Schema
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
 from firebrick.api.volume.views import timestamp
 from firebrick.clock import utcnow
 from firebrick.domain.model import Service
+from firebrick.domain.service import query, status
 from firebrick.errors import InvalidInput, NotFound
 
 __all__ = ["get_pools", "index", "set_status", "zones"]
@@ -48,19 +49,19 @@ def _service_view(call: VolumeCall, service: Service) -> dict[str, Any]:
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
+def index(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:services:index")
     params = request.query_params
-    found = call.node.repos.services.find(params.get("host"), params.get("binary"))
+    found = query.list_services(call.ports, params.get("host"), params.get("binary"))
     return JSONResponse({"services": [_service_view(call, s) for s in found]})
 
 
 @volume_endpoint
-async def set_status(request: Request, call: VolumeCall) -> Response:
+def set_status(request: Request, call: VolumeCall) -> Response:
     action = request.path_params["action"]
     if action not in ("enable", "disable", "disable-log-reason"):
         raise NotFound("Resource", action, "Unknown action")
-    body = await read_json(request)
+    body = json_body(request)
     _UPDATE.check(body)
     call.authorize("volume_extension:services:update")
     binary = body.get("binary", "cinder-volume")
@@ -68,8 +69,7 @@ async def set_status(request: Request, call: VolumeCall) -> Response:
     reason = body.get("disabled_reason") if action == "disable-log-reason" else None
     if action == "disable-log-reason" and not reason:
         raise InvalidInput("Disabled reason contains invalid characters or is too long")
-    if not call.node.repos.services.set_disabled(body["host"], binary, disabled, reason):
-        raise NotFound("Service", body["host"], "Service could not be found.")
+    status.set_disabled(call.ports, body["host"], binary, disabled, reason)
     result = {
         "host": body["host"],
         "binary": binary,
@@ -83,24 +83,21 @@ async def set_status(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def zones(request: Request, call: VolumeCall) -> Response:
+def zones(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:availability_zone_list")
-    available: dict[str, bool] = {}
-    for service in call.node.repos.services.find(binary="cinder-volume"):
-        available[service.zone] = available.get(service.zone, False) or not service.disabled
+    available = query.availability_zones(call.ports)
     info = [{"zoneName": zone, "zoneState": {"available": up}} for zone, up in sorted(available.items())]
     return JSONResponse({"availabilityZoneInfo": info})
 
 
 @volume_endpoint
-async def get_pools(request: Request, call: VolumeCall) -> Response:
+def get_pools(request: Request, call: VolumeCall) -> Response:
     call.authorize("scheduler_extension:scheduler_stats:get_pools")
     detailed = request.query_params.get("detail", "").lower() in ("true", "1")
     pools = []
-    for pool in call.ports.pools:
+    for pool, capacity in query.list_pools(call.ports, with_capacity=detailed):
         entry: dict[str, Any] = {"name": pool.host}
-        if detailed:
-            capacity = pool.driver.capacity()
+        if capacity is not None:
             entry["capabilities"] = {
                 "pool_name": pool.host.split("#")[1],
                 "volume_backend_name": pool.backend_name,

@@ -7,10 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.validation import BOOLEAN, DESCRIPTION, METADATA, NAME, UUID_OR_NULL, Schema, as_bool
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
-from firebrick.api.volume._listing import page_from, truthy
+from firebrick.api.volume.listing import page_from, truthy
 from firebrick.api.volume.views import snapshot_view
 from firebrick.domain.snapshot import query
 from firebrick.domain.snapshot.create import SnapshotRequest, request_create
@@ -64,8 +64,8 @@ def _text(spec: dict[str, Any]) -> dict[str, str | None]:
 
 
 @volume_endpoint
-async def create(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def create(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     _CREATE.check(body)
     spec = body["snapshot"]
     call.authorize("volume:create_snapshot")
@@ -85,7 +85,7 @@ async def create(request: Request, call: VolumeCall) -> Response:
     return JSONResponse({"snapshot": snapshot_view(call, snapshot, extended=False)}, 202)
 
 
-async def _listing(request: Request, call: VolumeCall, extended: bool) -> Response:
+def _listing(request: Request, call: VolumeCall, extended: bool) -> Response:
     call.authorize("volume:get_all_snapshots")
     params = request.query_params
     page = page_from(params, _SORT_KEYS, _FILTERS)
@@ -95,25 +95,25 @@ async def _listing(request: Request, call: VolumeCall, extended: bool) -> Respon
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
-    return await _listing(request, call, extended=False)
+def index(request: Request, call: VolumeCall) -> Response:
+    return _listing(request, call, extended=False)
 
 
 @volume_endpoint
-async def detail(request: Request, call: VolumeCall) -> Response:
-    return await _listing(request, call, extended=True)
+def detail(request: Request, call: VolumeCall) -> Response:
+    return _listing(request, call, extended=True)
 
 
 @volume_endpoint
-async def show(request: Request, call: VolumeCall) -> Response:
+def show(request: Request, call: VolumeCall) -> Response:
     snapshot = query.visible_snapshot(call.ports, call.caller, request.path_params["snapshot_id"])
     call.authorize("volume:get_snapshot", snapshot.project_id)
     return JSONResponse({"snapshot": snapshot_view(call, snapshot, extended=True)})
 
 
 @volume_endpoint
-async def update(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def update(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     _UPDATE.check(body)
     snapshot = query.visible_snapshot(call.ports, call.caller, request.path_params["snapshot_id"])
     call.authorize("volume:update_snapshot", snapshot.project_id)
@@ -122,7 +122,7 @@ async def update(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def delete(request: Request, call: VolumeCall) -> Response:
+def delete(request: Request, call: VolumeCall) -> Response:
     snapshot = query.visible_snapshot(call.ports, call.caller, request.path_params["snapshot_id"])
     call.authorize("volume:delete_snapshot", snapshot.project_id)
     request_delete(call.ports, call.caller, snapshot.id)

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.validation import BOOLEAN, DESCRIPTION, Schema, as_bool
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
 from firebrick.api.volume.views import type_view
@@ -80,14 +80,14 @@ _ONE_SPEC = Schema({**_SPECS, "minProperties": 1, "maxProperties": 1})
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
+def index(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:type_get_all")
-    found = call.ports.types.all(public_only=not call.caller.is_admin)
+    found = volume_types.list_types(call.ports, public_only=not call.caller.is_admin)
     return JSONResponse({"volume_types": [type_view(call, t) for t in found]})
 
 
 @volume_endpoint
-async def show(request: Request, call: VolumeCall) -> Response:
+def show(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:type_get")
     found = volume_types.get_type(call.ports, request.path_params["type_id"])
     if not found.is_public and not call.caller.is_admin:
@@ -96,7 +96,7 @@ async def show(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def show_default(request: Request, call: VolumeCall) -> Response:
+def show_default(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:type_get")
     body = type_view(call, volume_types.ensure_default_type(call.ports))
     body.pop("os-volume-type-access:is_public")
@@ -104,8 +104,8 @@ async def show_default(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def create(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def create(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     _CREATE.check(body)
     call.authorize("volume_extension:types_manage")
     spec = body["volume_type"]
@@ -117,8 +117,8 @@ async def create(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def update(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def update(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     _UPDATE.check(body)
     call.authorize("volume_extension:types_manage")
     spec: dict[str, Any] = body["volume_type"]
@@ -132,22 +132,22 @@ async def update(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def delete(request: Request, call: VolumeCall) -> Response:
+def delete(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:types_manage")
     volume_types.delete_type(call.ports, request.path_params["type_id"])
     return empty(202)
 
 
 @volume_endpoint
-async def specs_index(request: Request, call: VolumeCall) -> Response:
+def specs_index(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:types_extra_specs:index")
     found = volume_types.get_type(call.ports, request.path_params["type_id"])
     return JSONResponse({"extra_specs": type_view(call, found)["extra_specs"]})
 
 
 @volume_endpoint
-async def specs_merge(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def specs_merge(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     _EXTRA_SPECS.check(body)
     call.authorize("volume_extension:types_extra_specs:create")
     merged = volume_types.set_extra_specs(call.ports, request.path_params["type_id"], body["extra_specs"])
@@ -155,7 +155,7 @@ async def specs_merge(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def show_spec(request: Request, call: VolumeCall) -> Response:
+def show_spec(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:types_extra_specs:show")
     found = volume_types.get_type(call.ports, request.path_params["type_id"])
     key = request.path_params["key"]
@@ -165,8 +165,8 @@ async def show_spec(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def update_spec(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def update_spec(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     _ONE_SPEC.check(body)
     call.authorize("volume_extension:types_extra_specs:update")
     key = request.path_params["key"]
@@ -177,7 +177,7 @@ async def update_spec(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def delete_spec(request: Request, call: VolumeCall) -> Response:
+def delete_spec(request: Request, call: VolumeCall) -> Response:
     call.authorize("volume_extension:types_extra_specs:delete")
     volume_types.delete_extra_spec(call.ports, request.path_params["type_id"], request.path_params["key"])
     return empty(202)

@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from firebrick.api._json import JSONResponse, empty, read_json
+from firebrick.api._json import JSONResponse, empty, json_body
 from firebrick.api.validation import BOOLEAN, DESCRIPTION, METADATA, NAME, UUID_OR_NULL, VOLUME_SIZE, Schema, as_bool
 from firebrick.api.volume._call import VolumeCall, volume_endpoint
-from firebrick.api.volume._listing import MAX_LIMIT, page_from, truthy
+from firebrick.api.volume.listing import MAX_LIMIT, page_from, truthy
 from firebrick.api.volume.views import VolumeView
 from firebrick.domain.model import Volume
 from firebrick.domain.volume import query
@@ -80,8 +80,8 @@ def _stripped(value: str | None) -> str | None:
 
 
 @volume_endpoint
-async def create(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def create(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     (_CREATE_STRICT if call.at_least(53) else _CREATE).check(body)
     spec = body["volume"]
     call.authorize("volume:create")
@@ -118,12 +118,12 @@ def _refuse_unsupported(spec: dict[str, Any]) -> None:
 
 
 @volume_endpoint
-async def index(request: Request, call: VolumeCall) -> Response:
+def index(request: Request, call: VolumeCall) -> Response:
     return _listing(request, call, "volumes", VolumeView(call).summary)
 
 
 @volume_endpoint
-async def detail(request: Request, call: VolumeCall) -> Response:
+def detail(request: Request, call: VolumeCall) -> Response:
     return _listing(request, call, "volumes/detail", VolumeView(call).detail)
 
 
@@ -149,7 +149,7 @@ def _next_href(call: VolumeCall, path: str, params: Any, last: Volume) -> str:
 
 
 @volume_endpoint
-async def summary(request: Request, call: VolumeCall) -> Response:
+def summary(request: Request, call: VolumeCall) -> Response:
     if not call.at_least(12):
         raise NotFound("Resource", "summary", "")
     call.authorize("volume:get_all")
@@ -162,7 +162,7 @@ async def summary(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def show(request: Request, call: VolumeCall) -> Response:
+def show(request: Request, call: VolumeCall) -> Response:
     volume = query.show_volume(call.ports, call.caller, request.path_params["volume_id"])
     if not call.allowed("volume:get", volume.project_id):
         raise NotFound("Volume", volume.id)  # Cinder hides a refused volume as missing
@@ -170,8 +170,8 @@ async def show(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def update(request: Request, call: VolumeCall) -> Response:
-    body = await read_json(request)
+def update(request: Request, call: VolumeCall) -> Response:
+    body = json_body(request)
     (_UPDATE_STRICT if call.at_least(53) else _UPDATE).check(body)
     spec = body["volume"]
     volume = query.show_volume(call.ports, call.caller, request.path_params["volume_id"])
@@ -186,7 +186,7 @@ async def update(request: Request, call: VolumeCall) -> Response:
 
 
 @volume_endpoint
-async def delete(request: Request, call: VolumeCall) -> Response:
+def delete(request: Request, call: VolumeCall) -> Response:
     params = request.query_params
     volume = query.show_volume(call.ports, call.caller, request.path_params["volume_id"])
     call.authorize("volume:delete", volume.project_id)

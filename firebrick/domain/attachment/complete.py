@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from firebrick.clock import utcnow
-from firebrick.domain.attachment._rules import not_found
+from firebrick.domain.attachment.rules import not_found
 from firebrick.domain.model import Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.errors import InvalidState
 

@@ -14,7 +14,7 @@ from firebrick.clock import utcnow
 from firebrick.domain.attachment.update import connect
 from firebrick.domain.model import Attachment, Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.errors import InvalidInput
 

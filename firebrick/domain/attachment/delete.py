@@ -1,16 +1,16 @@
 """Removing an attachment (``DELETE /attachments/{id}``): the host lets go of the volume.
 
-Guarded by the detach-safety rule (``_rules.check_removable``); the volume's
+Guarded by the detach-safety rule (``rules.check_removable``); the volume's
 status is then recomputed from the attachments left, in the same transaction
 as the row's removal.
 """
 
 from __future__ import annotations
 
-from firebrick.domain.attachment._rules import check_removable, not_found, settle
+from firebrick.domain.attachment.rules import check_removable, not_found, settle
 from firebrick.domain.model import Attachment, Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 
 __all__ = ["delete_attachment", "remove"]
 

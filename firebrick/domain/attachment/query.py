@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from firebrick.domain.attachment._rules import not_found
+from firebrick.domain.attachment.rules import not_found
 from firebrick.domain.model import Attachment, Caller, Page
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 
 __all__ = ["list_attachments", "show_attachment"]
 

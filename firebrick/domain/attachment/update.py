@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from firebrick.domain.attachment._rules import connection_info, not_found
+from firebrick.domain.attachment.rules import connection_info, not_found
 from firebrick.domain.model import Attachment, Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.errors import Conflict
 

@@ -6,7 +6,7 @@ from collections.abc import Collection
 
 from firebrick.domain.compute.ports import ComputePorts
 from firebrick.domain.model import Caller, Server
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 from firebrick.errors import Conflict, NotFound
 
 __all__ = ["check_state", "check_unlocked", "visible_server"]

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from firebrick.clock import utcnow
+from firebrick.domain.compute._lookup import visible_server
 from firebrick.domain.compute.ports import ComputePorts, Request
-from firebrick.domain.model import ActionEvent, InstanceAction, Server
+from firebrick.domain.model import ActionEvent, Caller, InstanceAction, Server
+from firebrick.domain.volume.lookup import scope
 from firebrick.errors import NotFound
 
-__all__ = ["event", "list_actions", "record", "show_action"]
+__all__ = ["acted_on_server", "event", "list_actions", "record", "show_action"]
 
 
 def record(ports: ComputePorts, asked: Request, server: Server, action: str) -> InstanceAction:
@@ -47,6 +49,19 @@ def event(ports: ComputePorts, action_id: str | None, name: str) -> Iterator[Non
         ports.actions.finish_event(step.id, "Error", str(error), f"{type(error).__name__}: {error}")
         raise
     ports.actions.finish_event(step.id, "Success", None, None)
+
+
+def acted_on_server(ports: ComputePorts, caller: Caller, server_id: str, deleted: bool) -> Server:
+    """The server whose actions the caller asks for; with ``deleted``, also one deleted since.
+
+    Raises NotFound when there is no such server in the caller's reach.
+    """
+    if not deleted:
+        return visible_server(ports, caller, server_id)
+    found = ports.servers.get(server_id, scope(caller), deleted=True)
+    if found is None:
+        raise NotFound("Instance", server_id, f"Instance {server_id} could not be found.")
+    return found
 
 
 def list_actions(ports: ComputePorts, server: Server) -> list[InstanceAction]:

@@ -19,9 +19,10 @@ from firebrick.domain.compute._disks import next_device, spec_for
 from firebrick.domain.compute._lookup import check_state, check_unlocked, visible_server
 from firebrick.domain.compute.actions import event, record
 from firebrick.domain.compute.detach import disconnect
-from firebrick.domain.compute.jobs import ComputeJobKind, queue
+from firebrick.domain.compute.jobs import queue
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.compute.states import ATTACHABLE, VmState
+from firebrick.domain.jobs import JobKind
 from firebrick.domain.model import BlockDeviceMapping, Job, Server
 from firebrick.errors import FirebrickError, InvalidInput
 
@@ -144,4 +145,4 @@ def _undo(ports: ComputePorts, server: Server, mapping: BlockDeviceMapping) -> N
     ports.mappings.delete(mapping.uuid)
 
 
-ATTACH = ComputeJobKind("compute.attach", run_attach, give_up_attach)
+ATTACH = JobKind("compute.attach", run_attach, give_up_attach)

@@ -22,9 +22,9 @@ from firebrick.domain.compute._boot import boot_with_disks
 from firebrick.domain.compute._disks import next_device
 from firebrick.domain.compute.actions import event, record
 from firebrick.domain.compute.flavors import find_flavor
-from firebrick.domain.compute.jobs import ComputeJobKind, server_job
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.compute.states import PowerState, TaskState, VmState
+from firebrick.domain.jobs import JobKind, new_job
 from firebrick.domain.model import BlockDeviceMapping, Job, Server
 from firebrick.errors import FirebrickError, InvalidInput, NotFound
 
@@ -114,7 +114,7 @@ def _record_server(
     for volume in sorted(request.volumes, key=lambda v: v.boot_index != 0):  # the boot volume is vda
         device = "/dev/vda" if volume.boot_index == 0 else next_device(mappings, boots_from_volume)
         mappings.append(_mapping(server.id, volume, device))
-    job = server_job(ports, BUILD, server.id, request_id=asked.request_id)
+    job = new_job(ports, BUILD, server.id, request_id=asked.request_id)
     ports.servers.insert(server, mappings, job)
     record(ports, asked, server, "create")
     return server
@@ -174,4 +174,4 @@ def give_up_build(ports: ComputePorts, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
-BUILD = ComputeJobKind("server.build", run_build, give_up_build)
+BUILD = JobKind("server.build", run_build, give_up_build)

@@ -8,9 +8,9 @@ import logging
 from firebrick.clock import utcnow
 from firebrick.domain.compute._lookup import check_unlocked, visible_server
 from firebrick.domain.compute.actions import event, record
-from firebrick.domain.compute.jobs import ComputeJobKind, server_job
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.compute.states import PowerState, TaskState, VmState
+from firebrick.domain.jobs import JobKind, new_job
 from firebrick.domain.model import Job
 from firebrick.errors import Conflict
 
@@ -27,7 +27,7 @@ def request_delete(ports: ComputePorts, asked: Request, server_id: str) -> None:
     """Raises NotFound, or Conflict when the server is locked or already being deleted."""
     server = visible_server(ports, asked.caller, server_id)
     check_unlocked(asked.caller, server)
-    job = server_job(ports, DELETE_SERVER, server.id, request_id=asked.request_id)
+    job = new_job(ports, DELETE_SERVER, server.id, request_id=asked.request_id)
     if not ports.servers.transition(server.id, _LIVE, _INTERRUPTIBLE, job=job, task_state=TaskState.DELETING):
         raise Conflict(f"Cannot 'delete' instance {server.id} while it is in task_state deleting")
     record(ports, asked, server, "delete")
@@ -65,4 +65,4 @@ def give_up_delete(ports: ComputePorts, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
-DELETE_SERVER = ComputeJobKind("server.delete", run_delete, give_up_delete)
+DELETE_SERVER = JobKind("server.delete", run_delete, give_up_delete)

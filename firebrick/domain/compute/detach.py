@@ -13,9 +13,10 @@ import logging
 
 from firebrick.domain.compute._lookup import check_state, check_unlocked, visible_server
 from firebrick.domain.compute.actions import event, record
-from firebrick.domain.compute.jobs import ComputeJobKind, queue
+from firebrick.domain.compute.jobs import queue
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.compute.states import ATTACHABLE, ON_HOST, VmState
+from firebrick.domain.jobs import JobKind
 from firebrick.domain.model import BlockDeviceMapping, Job, Server
 from firebrick.errors import FirebrickError, InvalidInput, NotFound
 
@@ -88,4 +89,4 @@ def give_up_detach(ports: ComputePorts, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
-DETACH = ComputeJobKind("compute.detach", run_detach, give_up_detach)
+DETACH = JobKind("compute.detach", run_detach, give_up_detach)

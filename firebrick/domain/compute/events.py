@@ -16,8 +16,9 @@ import logging
 from dataclasses import dataclass
 
 from firebrick.domain.compute.actions import event, record
-from firebrick.domain.compute.jobs import ComputeJobKind, queue
+from firebrick.domain.compute.jobs import queue
 from firebrick.domain.compute.ports import ComputePorts, Request
+from firebrick.domain.jobs import JobKind
 from firebrick.domain.model import Job
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import FirebrickError
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 GiB = 1024**3
 VOLUME_EXTENDED = "volume-extended"
-# How long the guest has to report the new size of its disk.
-GUEST_CONFIRM_TIMEOUT = 30.0
 # How long the guest has to report the new size of its disk.
 GUEST_CONFIRM_TIMEOUT = 30.0
 # Nova's TAG_REQUIRED: these events name what they are about in ``tag``.
@@ -109,4 +108,4 @@ def give_up_extend_volume(ports: ComputePorts, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
-EXTEND_VOLUME = ComputeJobKind("compute.extend_volume", run_extend_volume, give_up_extend_volume)
+EXTEND_VOLUME = JobKind("compute.extend_volume", run_extend_volume, give_up_extend_volume)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from firebrick.domain.compute._boot import boot_with_disks
 from firebrick.domain.compute._lookup import check_state, check_unlocked, visible_server
 from firebrick.domain.compute.actions import event, record
-from firebrick.domain.compute.jobs import ComputeJobKind, server_job
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.compute.states import PowerState, TaskState, VmState
+from firebrick.domain.jobs import JobKind, new_job
 from firebrick.domain.model import Job, Server
 from firebrick.errors import Conflict, FirebrickError, NotFound
 
@@ -46,7 +46,7 @@ def request_power(ports: ComputePorts, asked: Request, server_id: str, operation
     server = visible_server(ports, asked.caller, server_id)
     check_unlocked(asked.caller, server)
     check_state(server, operation, {chosen.from_state})
-    job = server_job(ports, POWER, server.id, operation=operation, request_id=asked.request_id)
+    job = new_job(ports, POWER, server.id, operation=operation, request_id=asked.request_id)
     if not ports.servers.transition(server.id, {chosen.from_state}, {None}, job=job, task_state=chosen.task):
         raise Conflict(f"Cannot '{operation}' instance {server.id} while it is in task_state changing")
     record(ports, asked, server, chosen.action)
@@ -99,4 +99,4 @@ def give_up_power(ports: ComputePorts, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
-POWER = ComputeJobKind("server.power", run_power, give_up_power)
+POWER = JobKind("server.power", run_power, give_up_power)

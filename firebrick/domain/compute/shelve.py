@@ -14,9 +14,9 @@ from firebrick.domain.compute._boot import boot_with_disks
 from firebrick.domain.compute._disks import next_device
 from firebrick.domain.compute._lookup import check_state, check_unlocked, visible_server
 from firebrick.domain.compute.actions import event, record
-from firebrick.domain.compute.jobs import ComputeJobKind, server_job
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.compute.states import PowerState, TaskState, VmState
+from firebrick.domain.jobs import JobKind, new_job
 from firebrick.domain.model import Job
 from firebrick.errors import Conflict, FirebrickError
 
@@ -31,7 +31,7 @@ def request_shelve(ports: ComputePorts, asked: Request, server_id: str) -> None:
     server = visible_server(ports, asked.caller, server_id)
     check_unlocked(asked.caller, server)
     check_state(server, "shelve", _SHELVABLE)
-    job = server_job(ports, SHELVE, server.id, request_id=asked.request_id)
+    job = new_job(ports, SHELVE, server.id, request_id=asked.request_id)
     if not ports.servers.transition(server.id, _SHELVABLE, {None}, job=job, task_state=TaskState.SHELVING):
         raise Conflict(f"Cannot 'shelve' instance {server.id} while it is in task_state changing")
     record(ports, asked, server, "shelve")
@@ -42,7 +42,7 @@ def request_unshelve(ports: ComputePorts, asked: Request, server_id: str) -> Non
     server = visible_server(ports, asked.caller, server_id)
     check_unlocked(asked.caller, server)
     check_state(server, "unshelve", {VmState.SHELVED, VmState.SHELVED_OFFLOADED})
-    job = server_job(ports, UNSHELVE, server.id, request_id=asked.request_id)
+    job = new_job(ports, UNSHELVE, server.id, request_id=asked.request_id)
     offloaded = {VmState.SHELVED, VmState.SHELVED_OFFLOADED}
     if not ports.servers.transition(server.id, offloaded, {None}, job=job, task_state=TaskState.UNSHELVING):
         raise Conflict(f"Cannot 'unshelve' instance {server.id} while it is in task_state changing")
@@ -99,5 +99,5 @@ def give_up_unshelve(ports: ComputePorts, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
-SHELVE = ComputeJobKind("server.shelve", run_shelve, give_up_shelve)
-UNSHELVE = ComputeJobKind("server.unshelve", run_unshelve, give_up_unshelve)
+SHELVE = JobKind("server.shelve", run_shelve, give_up_shelve)
+UNSHELVE = JobKind("server.unshelve", run_unshelve, give_up_unshelve)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from firebrick.domain.compute._disks import spec_for
 from firebrick.domain.compute._lookup import check_state, check_unlocked, visible_server
 from firebrick.domain.compute.actions import event, record
-from firebrick.domain.compute.jobs import ComputeJobKind, queue
+from firebrick.domain.compute.jobs import queue
 from firebrick.domain.compute.ports import ComputePorts, Request
 from firebrick.domain.compute.states import SWAPPABLE
+from firebrick.domain.jobs import JobKind
 from firebrick.domain.model import Job
 from firebrick.errors import Conflict, FirebrickError, InvalidInput, NotFound
 
@@ -137,4 +138,4 @@ def give_up_swap(ports: ComputePorts, job: Job, reason: str) -> None:
     ports.jobs.finish(job.id)
 
 
-SWAP = ComputeJobKind("compute.swap", run_swap, give_up_swap)
+SWAP = JobKind("compute.swap", run_swap, give_up_swap)

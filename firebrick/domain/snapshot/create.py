@@ -14,7 +14,7 @@ from firebrick.domain import messages, quota
 from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Job, Snapshot
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 from firebrick.domain.volume.states import MIGRATION_SETTLED, SnapshotStatus, VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, NotFound
 

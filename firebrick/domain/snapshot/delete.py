@@ -25,7 +25,7 @@ def request_delete(ports: Ports, caller: Caller, snapshot_id: str, force: bool =
     snapshot = visible_snapshot(ports, caller, snapshot_id)
     expected = {snapshot.status} if force else _DELETABLE
     job = new_job(ports, DELETE_SNAPSHOT, snapshot.id)
-    if not ports.snapshots.transition(snapshot.id, expected, SnapshotStatus.DELETING, job=job):
+    if not ports.snapshots.transition(snapshot.id, expected, SnapshotStatus.DELETING, job=job, override=force):
         raise InvalidState(
             "Snapshot",
             snapshot.id,

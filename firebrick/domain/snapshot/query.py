@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from firebrick.domain.model import Caller, Page, Snapshot
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import scope
+from firebrick.domain.volume.lookup import scope
 from firebrick.errors import NotFound
 
 __all__ = ["list_snapshots", "update_snapshot", "visible_snapshot"]

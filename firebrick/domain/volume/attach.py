@@ -12,7 +12,7 @@ import uuid
 from firebrick.clock import utcnow
 from firebrick.domain.model import Attachment, Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.errors import InvalidInput, InvalidState
 
@@ -47,8 +47,7 @@ def unreserve(ports: Ports, caller: Caller, volume_id: str) -> None:
     volume = visible_volume(ports, caller, volume_id)
     if volume.status != VolumeStatus.ATTACHING:
         return
-    attached = any(a.attach_status == AttachStatus.ATTACHED for a in volume.attachments)
-    back = VolumeStatus.IN_USE if attached else VolumeStatus.AVAILABLE
+    back = VolumeStatus.IN_USE if volume.attached else VolumeStatus.AVAILABLE
     ports.volumes.transition(volume.id, {VolumeStatus.ATTACHING}, back)
 
 

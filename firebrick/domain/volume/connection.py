@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from firebrick.domain.attachment._rules import connection_info
+from firebrick.domain.attachment.rules import connection_info
 from firebrick.domain.model import Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import InvalidInput
 

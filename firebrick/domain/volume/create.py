@@ -18,7 +18,7 @@ from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Image, Job, Volume, VolumeType
 from firebrick.domain.ports import DiskFormat, Pool, Ports, SnapshotSource, VolumeSource
 from firebrick.domain.volume import from_image
-from firebrick.domain.volume._lookup import find_type, scope, visible_volume
+from firebrick.domain.volume.lookup import find_type, scope, visible_volume
 from firebrick.domain.volume.states import SnapshotStatus, VolumeStatus
 from firebrick.domain.volume_types import backend_name, is_multiattach
 from firebrick.errors import BackendError, InvalidInput, NotFound

@@ -12,8 +12,8 @@ from firebrick.domain import messages
 from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Job, Volume
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
-from firebrick.domain.volume.states import DELETABLE, MIGRATION_SETTLED, AttachStatus, SnapshotStatus, VolumeStatus
+from firebrick.domain.volume.lookup import visible_volume
+from firebrick.domain.volume.states import DELETABLE, SnapshotStatus, VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, InvalidState
 
 __all__ = ["DELETE", "REFUSAL", "check_deletable", "request_delete"]
@@ -40,7 +40,7 @@ def request_delete(ports: Ports, caller: Caller, volume_id: str, cascade: bool =
     check_deletable(ports, volume, None if force else _RETRYABLE, cascade)
     expected = {volume.status} if force else _RETRYABLE
     job = new_job(ports, DELETE, volume.id, cascade=cascade)
-    if not ports.volumes.transition(volume.id, expected, VolumeStatus.DELETING, job=job):
+    if not ports.volumes.transition(volume.id, expected, VolumeStatus.DELETING, job=job, override=force):
         raise InvalidInput(REFUSAL)
     ports.wake_worker()
 
@@ -57,7 +57,7 @@ def check_deletable(ports: Ports, volume: Volume, statuses: frozenset[str] | Non
     """
     if statuses is not None and volume.status not in statuses:
         raise InvalidInput(REFUSAL)
-    if volume.attach_status == AttachStatus.ATTACHED or volume.migration_status not in MIGRATION_SETTLED:
+    if volume.attached or volume.migrating:
         raise InvalidInput(REFUSAL)
     snapshots = ports.snapshots.list_for_volume(volume.id)
     if snapshots and not cascade:

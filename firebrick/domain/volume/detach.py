@@ -8,12 +8,12 @@ attachments left.
 
 from __future__ import annotations
 
-from firebrick.domain.attachment._rules import check_removable
 from firebrick.domain.attachment.delete import remove
+from firebrick.domain.attachment.rules import check_removable
 from firebrick.domain.model import Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
 from firebrick.domain.volume.attach import unreserve
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import AttachStatus, VolumeStatus
 from firebrick.errors import InvalidInput, InvalidState
 

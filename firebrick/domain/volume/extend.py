@@ -22,26 +22,25 @@ What happens next depends on ``Ports.extend_confirm_timeout``:
   compute side reports, through ``os-extend_volume_completion`` (3.71), that
   the guest sees the new size; then it is ``in-use``. A failed event, a reported
   failure, or no report in time gives ``error_extending`` with the old size and
-  a user message.
+  a user message. The wait is the confirming job's stored deadline, not a thread:
+  the job tells compute, puts itself to wait, and runs again only if the deadline
+  passes first (then it gives up); the completion ends the job.
 """
 
 from __future__ import annotations
 
-import time
-
 from firebrick.domain import messages, quota
-from firebrick.domain.jobs import JobKind, fail, new_job
+from firebrick.domain.jobs import JobKind, deadline, fail, new_job
 from firebrick.domain.model import Caller, Job, Volume
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
-from firebrick.domain.volume.states import AttachStatus, VolumeStatus
+from firebrick.domain.volume.lookup import visible_volume
+from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import BackendError, ImageInUse, InvalidInput, InvalidState
 
 __all__ = ["CONFIRM_EXTENDED", "EXTEND", "NOTIFY_EXTENDED", "complete_extend", "request_extend"]
 
 _MIN_SIZE_SPEC, _MAX_SIZE_SPEC = "provisioning:min_vol_size", "provisioning:max_vol_size"
 _EXTENDABLE = frozenset({VolumeStatus.AVAILABLE})
-_CONFIRM_POLL_SECONDS = 0.01
 _EXTENDABLE_ATTACHED = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
 
 
@@ -99,7 +98,8 @@ def run_extend(ports: Ports, job: Job) -> None:
         ports.jobs.finish(job.id)
         return
     new_size = int(job.payload["new_size"])
-    servers = _attached_servers(volume)
+    # Only servers get the event: a volume attached to a bare host has no guest to resize (bug #2000724).
+    servers = volume.attached_servers
     try:
         ports.pool(volume.host).driver.resize(volume.id, new_size)
     except ImageInUse as error:
@@ -112,15 +112,13 @@ def run_extend(ports: Ports, job: Job) -> None:
         give_up_extend(ports, job, str(error))
         return
     if servers and ports.extend_confirm_timeout is not None:
-        deadline = time.time() + ports.extend_confirm_timeout
-        confirm = new_job(ports, CONFIRM_EXTENDED, volume.id, servers=servers, old_size=volume.size, deadline=deadline)
-        moved = ports.volumes.transition(
+        # The size is recorded now (compute reads it back); the volume stays extending until confirmed.
+        confirm = new_job(ports, CONFIRM_EXTENDED, volume.id, servers=servers, old_size=volume.size)
+        ports.volumes.transition(
             volume.id, {VolumeStatus.EXTENDING}, VolumeStatus.EXTENDING, job=confirm, done_job=job.id,
             size=new_size, previous_status=job.payload["previous_status"],
         )  # fmt: skip
-        if moved:
-            # Go on in this thread at once: the job row only matters if the process dies here.
-            run_confirm_extended(ports, confirm)
+        ports.wake_worker()
         return
     notify = new_job(ports, NOTIFY_EXTENDED, volume.id, servers=servers) if servers else None
     moved = ports.volumes.transition(
@@ -128,13 +126,7 @@ def run_extend(ports: Ports, job: Job) -> None:
         job=notify, done_job=job.id, size=new_size, resize_target=None,
     )  # fmt: skip
     if moved and notify is not None:
-        run_notify_extended(ports, notify)
-
-
-def _attached_servers(volume: Volume) -> list[str]:
-    # Only servers get the event: a volume attached to a bare host has no guest to resize (bug #2000724).
-    attached = (a for a in volume.attachments if a.attach_status == AttachStatus.ATTACHED and a.instance_uuid)
-    return list(dict.fromkeys(a.instance_uuid for a in attached if a.instance_uuid))
+        ports.wake_worker()
 
 
 def give_up_extend(ports: Ports, job: Job, reason: str) -> None:
@@ -162,23 +154,22 @@ def give_up_notify_extended(ports: Ports, job: Job, reason: str) -> None:
 
 
 def run_confirm_extended(ports: Ports, job: Job) -> None:
-    """Worker step: tell compute, then wait for its completion (or the deadline)."""
+    """Worker step: tell compute, then wait (as a stored deadline, holding no thread) for its
+    completion; run again at the deadline, it gives up."""
     volume = ports.volumes.get(job.resource_id)
     if volume is None or volume.status != VolumeStatus.EXTENDING:
         ports.jobs.finish(job.id)
+        return
+    if "deadline" in job.payload:  # the wait ran out, and no completion ended it
+        give_up_confirm_extended(ports, job, "The guest did not confirm the new size in time.")
         return
     try:
         ports.compute.volume_extended(job.resource_id, job.payload["servers"])
     except BackendError as error:
         give_up_confirm_extended(ports, job, str(error))
         return
-    while time.time() < float(job.payload["deadline"]):
-        current = ports.volumes.get(job.resource_id)
-        if current is None or current.status != VolumeStatus.EXTENDING:
-            ports.jobs.finish(job.id)
-            return
-        time.sleep(_CONFIRM_POLL_SECONDS)
-    give_up_confirm_extended(ports, job, "The guest did not confirm the new size in time.")
+    timeout = ports.extend_confirm_timeout or 0.0
+    ports.jobs.wait(job, timeout, deadline=deadline(timeout))
 
 
 def give_up_confirm_extended(ports: Ports, job: Job, reason: str) -> None:

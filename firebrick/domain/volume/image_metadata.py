@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from firebrick.domain.model import Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import metadata_writable_volume, visible_volume
+from firebrick.domain.volume.lookup import metadata_writable_volume, visible_volume
 from firebrick.errors import NotFound
 
 __all__ = ["set_image_metadata", "show_image_metadata", "unset_image_metadata"]

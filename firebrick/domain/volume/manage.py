@@ -26,7 +26,7 @@ from firebrick.domain import messages, quota
 from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Job, Volume, VolumeType
 from firebrick.domain.ports import Pool, Ports
-from firebrick.domain.volume._lookup import find_type
+from firebrick.domain.volume.lookup import find_type
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.domain.volume_types import is_multiattach
 from firebrick.errors import BackendError, InvalidInput, NotFound, QuotaExceeded

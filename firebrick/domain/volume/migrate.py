@@ -40,7 +40,6 @@ removal was left, and a failure there leaves a stray file, never a lost one.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -48,10 +47,10 @@ from typing import Any
 
 from firebrick.clock import utcnow
 from firebrick.domain import messages, quota
-from firebrick.domain.jobs import JobKind, new_job
+from firebrick.domain.jobs import JobKind, deadline, new_job, seconds_left
 from firebrick.domain.model import Caller, Job, Volume
 from firebrick.domain.ports import Pool, Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import (
     MIGRATION_SETTLED,
     MIGRATION_TARGET,
@@ -67,7 +66,6 @@ __all__ = ["MIGRATE", "SWAP_TIMEOUT", "choose_pool", "complete_migration", "requ
 # How long an attached move waits for compute's report. Compute's own swap gives up after 300 s
 # and then reports the failure, so this only ends a move whose compute side vanished.
 SWAP_TIMEOUT = 900.0
-_POLL_SECONDS = 0.05
 _FORMAT_SPEC = "firebrick:disk_format"  # as in volume.create: a type may name the on-disk format
 _MIGRATABLE = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
 _UNDER_WAY = frozenset({MigrationStatus.STARTING, MigrationStatus.MIGRATING, MigrationStatus.COMPLETING})
@@ -92,7 +90,9 @@ def request_migrate(ports: Ports, caller: Caller, volume_id: str, host: str, loc
     destination = _destination(ports, host)
     refused = InvalidInput(_REFUSAL.format(id=volume.id))
     # One server at most: each would mirror on its own, and the first report would end the move.
-    if destination.host == volume.host or ports.snapshots.list_for_volume(volume.id) or len(_servers(volume)) > 1:
+    if destination.host == volume.host or len(volume.attached_servers) > 1:
+        raise refused
+    if ports.snapshots.list_for_volume(volume.id):
         raise refused
     job = new_job(ports, MIGRATE, volume.id, **_plan(volume, destination, None))
     locked: dict[str, Any] = {}
@@ -129,7 +129,7 @@ def start_retype_move(ports: Ports, volume: Volume, destination: Pool, new_type_
 
     Returns False when the volume was no longer retyping, or is attached to more than one server.
     """
-    if len(_servers(volume)) > 1:
+    if len(volume.attached_servers) > 1:
         return False
     job = new_job(ports, MIGRATE, volume.id, **_plan(volume, destination, new_type_id))
     moved = ports.volumes.transition_migration(
@@ -148,8 +148,9 @@ def _plan(volume: Volume, destination: Pool, new_type_id: str | None) -> dict[st
 
 
 def run_migrate(ports: Ports, job: Job) -> None:
-    """Worker step: the step for the volume's migration_status, until the move ended."""
-    while True:
+    """Worker step: the step for the volume's migration_status, until the move ended or waits."""
+    waiting = False
+    while not waiting:
         volume = ports.volumes.get(job.resource_id)
         if volume is None:
             ports.jobs.finish(job.id)
@@ -160,10 +161,10 @@ def run_migrate(ports: Ports, job: Job) -> None:
                 ports.pool(job.payload["source"]).driver.delete(volume.id)
             ports.jobs.finish(job.id)
             return
-        step(ports, job, volume)
+        waiting = step(ports, job, volume)
 
 
-def _record_target(ports: Ports, job: Job, volume: Volume) -> None:
+def _record_target(ports: Ports, job: Job, volume: Volume) -> bool:
     """``starting``: the destination row, in the transaction that makes the volume ``migrating``."""
     type_id = job.payload["new_type_id"] or volume.volume_type_id
     target = Volume(
@@ -175,39 +176,41 @@ def _record_target(ports: Ports, job: Job, volume: Volume) -> None:
     )  # fmt: skip
     # A miss means another hand moved the migration on; the next pass reads where it is.
     ports.volumes.transition_migration(volume.id, {MigrationStatus.STARTING}, MigrationStatus.MIGRATING, target=target)
+    return False
 
 
-def _move_bytes(ports: Ports, job: Job, volume: Volume) -> None:
-    """``migrating``: copy a detached volume; have compute mirror an attached one."""
+def _move_bytes(ports: Ports, job: Job, volume: Volume) -> bool:
+    """``migrating``: copy a detached volume; have compute mirror an attached one (and wait for it)."""
     target = ports.volumes.get(job.payload["target_id"])
     if target is None:
         _give_up_step(ports, job, volume, "the migration's destination record is gone")
-        return
+        return False
     destination = ports.pool(target.host)
-    attached = volume.attach_status == AttachStatus.ATTACHED or any(
-        a.attach_status == AttachStatus.ATTACHED for a in volume.attachments
-    )
     try:
-        if attached:
-            _swap_attached(ports, job, volume, target, destination)
-            return
+        if volume.attached:
+            return _swap_attached(ports, job, volume, target, destination)
         source = ports.pool(volume.host).driver
         copy = PoolCopySource(partial(source.export, volume.id), volume.size * GiB)
         destination.driver.create(volume.id, volume.size, _format(ports, target, destination), copy)
     except BackendError as error:
         _give_up_step(ports, job, volume, str(error))
-        return
+        return False
     ports.volumes.transition_migration(volume.id, {MigrationStatus.MIGRATING}, MigrationStatus.COMPLETING)
+    return False
 
 
-def _swap_attached(ports: Ports, job: Job, volume: Volume, target: Volume, destination: Pool) -> None:
+def _swap_attached(ports: Ports, job: Job, volume: Volume, target: Volume, destination: Pool) -> bool:
     """Ask compute to swap each server's disk onto the target (unless asked before a crash), then
-    wait for its report to move the migration on.
+    wait, as the job's stored deadline, for its report to move the migration on; True: waiting.
 
     Raises:
         BackendError: the destination object cannot be made, or compute refused.
     """
-    servers = _servers(volume)
+    until = job.payload.get("swap_deadline")
+    if until is not None and seconds_left(until) <= 0:
+        _give_up_step(ports, job, volume, f"compute did not finish swapping the volume within {SWAP_TIMEOUT:g} s")
+        return False
+    servers = volume.attached_servers
     if not servers:
         raise BackendError("the volume is attached to a host that is no server; detach it to migrate it")
     asked = {a.instance_uuid for a in target.attachments}
@@ -217,18 +220,15 @@ def _swap_attached(ports: Ports, job: Job, volume: Volume, target: Volume, desti
     for server in servers:
         if server not in asked:
             ports.compute.swap_volume(server, volume.id, target.id)
-    deadline = target.created_at.timestamp() + SWAP_TIMEOUT
-    while time.time() < deadline:
-        current = ports.volumes.get(volume.id)
-        if current is None or current.migration_status != MigrationStatus.MIGRATING:
-            return
-        time.sleep(_POLL_SECONDS)
-    _give_up_step(ports, job, volume, f"compute did not finish swapping the volume within {SWAP_TIMEOUT:g} s")
+    until = until or deadline(SWAP_TIMEOUT)
+    ports.jobs.wait(job, seconds_left(until), swap_deadline=until)
+    return True
 
 
-def _switch_records(ports: Ports, job: Job, volume: Volume) -> None:
+def _switch_records(ports: Ports, job: Job, volume: Volume) -> bool:
     """``completing``: see ``_switch_to``."""
     _switch_to(ports, volume, job.payload["target_id"], job)
+    return False
 
 
 def _switch_to(ports: Ports, volume: Volume, target_id: str, job: Job | None) -> None:
@@ -270,11 +270,6 @@ def _status_after(volume: Volume, attached: bool) -> dict[str, Any]:
     return fields
 
 
-def _servers(volume: Volume) -> list[str]:
-    attached = (a.instance_uuid for a in volume.attachments if a.attach_status == AttachStatus.ATTACHED)
-    return list(dict.fromkeys(server for server in attached if server))
-
-
 def _format(ports: Ports, target: Volume, destination: Pool) -> DiskFormat:
     volume_type = ports.types.get(target.volume_type_id)
     spec = volume_type.extra_specs.get(_FORMAT_SPEC) if volume_type else None
@@ -303,11 +298,17 @@ def complete_migration(ports: Ports, caller: Caller, volume_id: str, new_volume_
         )
     if error:
         _abandon(ports, volume, target.id, target.host, "Compute service failed to swap the volume.")
-        return volume.id
-    ports.volumes.transition_migration(volume.id, {MigrationStatus.MIGRATING}, MigrationStatus.COMPLETING)
-    current = ports.volumes.get(volume.id)
-    if current is not None and current.migration_status == MigrationStatus.COMPLETING:
-        _switch_to(ports, current, target.id, None)
+    else:
+        ports.volumes.transition_migration(volume.id, {MigrationStatus.MIGRATING}, MigrationStatus.COMPLETING)
+        current = ports.volumes.get(volume.id)
+        if current is not None and current.migration_status == MigrationStatus.COMPLETING:
+            _switch_to(ports, current, target.id, None)
+    # The migration job waits for this report: it runs again now, to remove the source object
+    # (or, after a failure, just to end).
+    for waiting in ports.jobs.for_resource(volume.id):
+        if waiting.kind == MIGRATE.name:
+            ports.jobs.make_due(waiting.id)
+    ports.wake_worker()
     return volume.id
 
 
@@ -348,7 +349,8 @@ def _abandon(
     )  # fmt: skip
 
 
-_STEPS: dict[str | None, Callable[[Ports, Job, Volume], None]] = {
+# Each step returns whether the job now waits (for compute's report) instead of going on.
+_STEPS: dict[str | None, Callable[[Ports, Job, Volume], bool]] = {
     MigrationStatus.STARTING: _record_target,
     MigrationStatus.MIGRATING: _move_bytes,
     MigrationStatus.COMPLETING: _switch_records,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from firebrick.domain.model import Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import InvalidState
 

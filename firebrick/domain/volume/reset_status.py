@@ -12,7 +12,7 @@ from typing import Any
 
 from firebrick.domain.model import Caller
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import RESETTABLE, AttachStatus, MigrationStatus, VolumeStatus
 from firebrick.errors import InvalidInput, InvalidState
 
@@ -44,7 +44,9 @@ def request_reset_status(
     new_status = fields.pop("status", volume.status)
     if new_status == VolumeStatus.IN_USE and not volume.attachments:
         raise InvalidInput("Cannot reset-state to in-use because volume does not have any attachments.")
-    if not ports.volumes.transition(volume.id, {volume.status}, new_status, resize_target=None, **fields):
+    fields["resize_target"] = None
+    moved = ports.volumes.transition(volume.id, {volume.status}, new_status, override=True, **fields)
+    if not moved:
         current = ports.volumes.get(volume.id)
         raise InvalidState("Volume", volume.id, current.status if current else "deleted", {volume.status})
     if fields.get("attach_status") == AttachStatus.DETACHED and volume.attachments:

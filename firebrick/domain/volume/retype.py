@@ -37,7 +37,7 @@ from firebrick.domain import messages, quota
 from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Job, Volume, VolumeType
 from firebrick.domain.ports import Ports, Usage
-from firebrick.domain.volume._lookup import find_type, visible_volume
+from firebrick.domain.volume.lookup import find_type, visible_volume
 from firebrick.domain.volume.migrate import choose_pool, start_retype_move
 from firebrick.domain.volume.states import MIGRATION_SETTLED, VolumeStatus
 from firebrick.domain.volume_types import backend_name, is_multiattach

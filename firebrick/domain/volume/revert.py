@@ -15,7 +15,7 @@ from firebrick.domain import messages
 from firebrick.domain.jobs import JobKind, fail, new_job
 from firebrick.domain.model import Caller, Job
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import SnapshotStatus, VolumeStatus
 from firebrick.errors import BackendError, Conflict, InvalidInput
 

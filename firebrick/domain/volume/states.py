@@ -2,12 +2,15 @@
 
 The tables below are the only place status strings are spelled; every status
 write goes through ``Repository.transition``, a compare-and-set whose expected
-set comes from here.
+set comes from here, and which refuses (``check_moves``) a move its table does
+not list. Only an admin's ``os-reset_status`` sets a status outside the table.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 __all__ = [
     "ALLOWED",
@@ -17,9 +20,11 @@ __all__ = [
     "RESETTABLE",
     "SNAPSHOT_ALLOWED",
     "AttachStatus",
+    "IllegalTransition",
     "MigrationStatus",
     "SnapshotStatus",
     "VolumeStatus",
+    "check_moves",
 ]
 
 
@@ -98,8 +103,9 @@ ALLOWED: dict[VolumeStatus, frozenset[VolumeStatus]] = {
     V.CREATING: frozenset({V.AVAILABLE, V.ERROR}),
     # Managing stays managing while the file's size is charged, then the file is adopted or refused.
     V.MANAGING: frozenset({V.MANAGING, V.AVAILABLE, V.ERROR_MANAGING}),
+    # Available stays available while a flag (readonly) is set under its compare-and-set.
     V.AVAILABLE: frozenset(
-        {V.DELETING, V.EXTENDING, V.REVERTING, V.RESERVED, V.ATTACHING, V.IN_USE, V.RETYPING, V.UNMANAGING}
+        {V.AVAILABLE, V.DELETING, V.EXTENDING, V.REVERTING, V.RESERVED, V.ATTACHING, V.IN_USE, V.RETYPING, V.UNMANAGING}
         | {V.UPLOADING, V.MAINTENANCE}
     ),
     # os-migrate_volume with lock_volume holds an available volume here until the move ends.
@@ -111,7 +117,8 @@ ALLOWED: dict[VolumeStatus, frozenset[VolumeStatus]] = {
     V.IN_USE: frozenset({V.DETACHING, V.AVAILABLE, V.RESERVED, V.EXTENDING, V.RETYPING}),
     V.DETACHING: frozenset({V.IN_USE, V.AVAILABLE}),
     V.REVERTING: frozenset({V.AVAILABLE, V.ERROR}),
-    V.EXTENDING: frozenset({V.AVAILABLE, V.IN_USE, V.ERROR_EXTENDING}),
+    # An attached extend records its new size and stays extending until the guest confirms it.
+    V.EXTENDING: frozenset({V.EXTENDING, V.AVAILABLE, V.IN_USE, V.ERROR_EXTENDING}),
     # An upload to an image ends where it started (in-use only if attachments appeared), done or not.
     V.UPLOADING: frozenset({V.AVAILABLE, V.IN_USE}),
     # A retype ends where it started (previous_status), done or not; error only if that was lost.
@@ -134,3 +141,18 @@ SNAPSHOT_ALLOWED: dict[SnapshotStatus, frozenset[SnapshotStatus]] = {
     S.DELETING: frozenset({S.ERROR_DELETING}),
     S.ERROR_DELETING: frozenset({S.DELETING}),
 }
+
+
+_Status = TypeVar("_Status", bound=str)
+
+
+class IllegalTransition(Exception):  # noqa: N818 - named for what the code attempted
+    """A status change the state machine does not list: a bug in the caller, never the user's input."""
+
+
+def check_moves(table: Mapping[_Status, frozenset[_Status]], expected: Iterable[str], new: str) -> None:
+    """Raises IllegalTransition when a move from any of ``expected`` to ``new`` is not in ``table``."""
+    listed = {old for old, targets in table.items() if new in targets}
+    unlisted = sorted(str(old) for old in expected if old not in listed)
+    if unlisted:
+        raise IllegalTransition(f"no transition from {', '.join(unlisted)} to {new} in the state machine")

@@ -30,7 +30,7 @@ from firebrick.domain.image.states import ImageStatus, Visibility
 from firebrick.domain.jobs import JobKind, new_job
 from firebrick.domain.model import Caller, Image, Job, Volume
 from firebrick.domain.ports import Ports
-from firebrick.domain.volume._lookup import visible_volume
+from firebrick.domain.volume.lookup import visible_volume
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import BackendError, InvalidInput, InvalidState, NotFound
 from firebrick.storage.base import IMAGE_FORMATS, GiB

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +13,8 @@ import httpx
 import pytest
 
 from firebrick.clock import utcnow
-from firebrick.domain.identity import TokenSigner
+from firebrick.domain.identity import TokenSigner, _b64
+from firebrick.domain.identity.tokens import RETIRE_GRACE, ROTATE_AFTER
 from tests.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, OTHER_PASSWORD, RunningServer, token_for
 
 KEYSTONE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -60,8 +64,14 @@ def ids(server: RunningServer, user: str, project: str) -> tuple[str, str]:
 
 
 def signer(server: RunningServer) -> TokenSigner:
-    """A signer with the server's own key: tokens it makes are genuine."""
-    return TokenSigner((server.settings.data_dir / "token.key").read_bytes(), server.settings.token_ttl)
+    """A signer over the server's own keys (as another worker would be): tokens it makes are genuine."""
+    return TokenSigner(server.node.repos.token_keys, server.settings.token_ttl)
+
+
+def signed_with(token: str, secret: bytes) -> str:
+    """The token's kid and claims under a signature made with ``secret``, not the key's."""
+    signed = token.rpartition(".")[0]
+    return f"{signed}.{_b64.encode(hmac.new(secret, signed.encode(), hashlib.sha256).digest())}"
 
 
 def assert_unauthorized(server: RunningServer, response: httpx.Response) -> None:
@@ -291,23 +301,29 @@ def test_validate_needs_both_tokens(server: RunningServer) -> None:
     assert_unauthorized(server, no_auth)
 
 
-FORGERIES = ["garbage", "empty-signature", "flipped-signature", "other-key", "body-swapped", "truncated"]
+FORGERIES = ["garbage", "empty-signature", "flipped-signature", "other-key", "body-swapped", "truncated",
+             "unknown-kid", "no-kid"]  # fmt: skip
 
 
 def forged_tokens(server: RunningServer) -> dict[str, str]:
     user_id, project_id = ids(server, "admin", "admin")
     genuine = token_for(server.url, "demo", DEMO_PASSWORD, "demo")
-    body, _, signature = genuine.partition(".")
-    # Well-formed claims for the admin project, signed with a key that is not the server's.
-    other_key, _ = TokenSigner(b"k" * 32, 3600).issue(user_id, project_id, ("password",))
+    signed, _, signature = genuine.rpartition(".")
+    kid, _, body = signed.partition(".")
+    # Well-formed claims for the admin project under the server's kid, signed with another secret.
+    admin_claims, _ = signer(server).issue(user_id, project_id, ("password",))
+    other_key = signed_with(admin_claims, b"k" * 32)
     return {
         "garbage": "garbage",
-        "empty-signature": body + ".",
-        "flipped-signature": body + "." + ("A" if signature[0] != "A" else "B") + signature[1:],
+        "empty-signature": signed + ".",
+        "flipped-signature": signed + "." + ("A" if signature[0] != "A" else "B") + signature[1:],
         "other-key": other_key,
         # The admin claims under the signature of a genuine demo token.
-        "body-swapped": other_key.partition(".")[0] + "." + signature,
+        "body-swapped": other_key.rpartition(".")[0] + "." + signature,
         "truncated": genuine[:-4],
+        "unknown-kid": signed_with(f"{int(kid) + 1000}.{body}.", b"k" * 32),
+        # The format before keys were numbered (one key in data_dir/token.key).
+        "no-kid": f"{body}.{signature}",
     }
 
 
@@ -363,6 +379,35 @@ def test_expired_token_is_401_everywhere(server: RunningServer) -> None:
     assert volumes.headers["www-authenticate"] == f'Keystone uri="{server.url}/identity"'
     assert validate(server, fresh, expired).status_code == 404
     assert claims.expires_at < utcnow()
+
+
+# --- signing keys --------------------------------------------------------------------------------
+
+
+def test_a_key_rotated_by_another_worker_signs_and_the_retired_keys_tokens_are_401(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    private = server_factory()
+    user_id, project_id = ids(private, "demo", "demo")
+    before = token_for(private.url, "demo", DEMO_PASSWORD, "demo")  # key 1; the server has not checked it yet
+    # Another worker over the same database, a day on: it makes key 2; a TTL later it deletes key 1.
+    now = utcnow()
+    clock = [now + ROTATE_AFTER]
+    worker = TokenSigner(private.node.repos.token_keys, private.settings.token_ttl, lambda: clock[0])
+    worker.issue(user_id, project_id, ("password",))
+    clock[0] += timedelta(seconds=private.settings.token_ttl) + RETIRE_GRACE
+    after, _ = worker.issue(user_id, project_id, ("password",), expires_at=now + timedelta(hours=1))
+    assert [key.kid for key in private.node.repos.token_keys.all()] == [2]
+
+    def projects(token: str) -> httpx.Response:
+        return httpx.get(f"{private.url}/identity/v3/auth/projects", headers={"X-Auth-Token": token})
+
+    # The server had only read key 1: a token naming key 2 makes it read the keys again.
+    assert projects(after).status_code == 200
+    assert_unauthorized(private, projects(before))
+    volumes = httpx.get(f"{private.url}/volume/v3/{project_id}/volumes", headers={"X-Auth-Token": before})
+    assert volumes.status_code == 401
+    assert token_for(private.url, "demo", DEMO_PASSWORD, "demo").startswith("2.")
 
 
 # --- versions ------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def services(client: ApiClient, query: str = "", version: str | None = None) -> 
 def test_admin_lists_scheduler_and_volume_services(server: RunningServer, admin: ApiClient) -> None:
     found = {s["binary"]: s for s in services(admin)}
     assert set(found) == {"cinder-scheduler", "cinder-volume"}
-    hostname = server.settings.hostname
+    hostname = server.settings.node_name
     assert found["cinder-scheduler"]["host"] == hostname
     assert found["cinder-volume"]["host"] == f"{hostname}@file"
     assert set(found["cinder-scheduler"]) == BASE_KEYS
@@ -74,12 +74,12 @@ def test_non_admin_cannot_list_services(request: pytest.FixtureRequest, client_n
 def test_services_filter_by_binary_and_host(server: RunningServer, admin: ApiClient) -> None:
     assert [s["binary"] for s in services(admin, "?binary=cinder-volume")] == ["cinder-volume"]
     # As Cinder (and tempest) have it, a host names itself and its backends "host@backend".
-    on_host = services(admin, f"?host={server.settings.hostname}")
+    on_host = services(admin, f"?host={server.settings.node_name}")
     assert sorted(s["binary"] for s in on_host) == ["cinder-scheduler", "cinder-volume"]
-    backend = services(admin, f"?host={server.settings.hostname}@file")
+    backend = services(admin, f"?host={server.settings.node_name}@file")
     assert [s["binary"] for s in backend] == ["cinder-volume"]
     assert services(admin, "?host=nowhere") == []
-    assert services(admin, f"?host={server.settings.hostname[:-1]}") == []  # no prefix matches
+    assert services(admin, f"?host={server.settings.node_name[:-1]}") == []  # no prefix matches
 
 
 def test_service_fields_follow_the_microversion(admin: ApiClient) -> None:
@@ -94,7 +94,7 @@ def test_service_fields_follow_the_microversion(admin: ApiClient) -> None:
 
 def test_disable_and_enable_a_volume_service(private: tuple[RunningServer, ApiClient, ApiClient]) -> None:
     running, admin, demo = private
-    host = f"{running.settings.hostname}@first"
+    host = f"{running.settings.node_name}@first"
     disabled = admin.volume("PUT", "/os-services/disable", json={"host": host, "binary": "cinder-volume"})
     assert disabled.status_code == 200
     assert disabled.json() == {
@@ -106,7 +106,7 @@ def test_disable_and_enable_a_volume_service(private: tuple[RunningServer, ApiCl
     }
     shown = {s["host"]: s for s in services(admin, "?binary=cinder-volume")}
     assert shown[host]["status"] == "disabled"
-    assert shown[f"{running.settings.hostname}@second"]["status"] == "enabled"
+    assert shown[f"{running.settings.node_name}@second"]["status"] == "enabled"
 
     enabled = admin.volume("PUT", "/os-services/enable", json={"host": host, "binary": "cinder-volume"})
     assert enabled.status_code == 200
@@ -116,7 +116,7 @@ def test_disable_and_enable_a_volume_service(private: tuple[RunningServer, ApiCl
 
 def test_disable_with_a_reason(private: tuple[RunningServer, ApiClient, ApiClient]) -> None:
     running, admin, _ = private
-    host = f"{running.settings.hostname}@second"
+    host = f"{running.settings.node_name}@second"
     body = {"host": host, "binary": "cinder-volume", "disabled_reason": "maintenance window"}
     response = admin.volume("PUT", "/os-services/disable-log-reason", json=body)
     assert response.status_code == 200
@@ -128,7 +128,7 @@ def test_disable_with_a_reason(private: tuple[RunningServer, ApiClient, ApiClien
 
 def test_service_update_refusals(private: tuple[RunningServer, ApiClient, ApiClient]) -> None:
     running, admin, demo = private
-    host = f"{running.settings.hostname}@first"
+    host = f"{running.settings.node_name}@first"
     assert fault(demo.volume("PUT", "/os-services/disable", json={"host": host}), 403) == (
         "Policy doesn't allow volume_extension:services:update to be performed."
     )
@@ -162,7 +162,7 @@ def test_zone_is_unavailable_only_when_all_its_volume_services_are_disabled(
     private: tuple[RunningServer, ApiClient, ApiClient],
 ) -> None:
     running, admin, demo = private
-    hostname = running.settings.hostname
+    hostname = running.settings.node_name
 
     def available() -> bool:
         info = demo.volume("GET", "/os-availability-zone").json()["availabilityZoneInfo"]
@@ -184,7 +184,7 @@ def test_zone_is_unavailable_only_when_all_its_volume_services_are_disabled(
 def test_pools_list_names_only(server: RunningServer, admin: ApiClient) -> None:
     response = admin.volume("GET", "/scheduler-stats/get_pools")
     assert response.status_code == 200
-    assert response.json() == {"pools": [{"name": f"{server.settings.hostname}@file#pool"}]}
+    assert response.json() == {"pools": [{"name": f"{server.settings.node_name}@file#pool"}]}
 
 
 def test_pools_are_admin_only(demo: ApiClient) -> None:
@@ -208,7 +208,7 @@ def test_pool_capacity_follows_what_is_provisioned(private: tuple[RunningServer,
     assert before["second#p2"]["total_capacity_gb"] == 2
     volume = create_volume(demo, size=3)  # goes to the pool with the most room
     shown = admin.volume("GET", f"/volumes/{volume['id']}").json()["volume"]
-    assert shown["os-vol-host-attr:host"] == f"{running.settings.hostname}@first#p1"
+    assert shown["os-vol-host-attr:host"] == f"{running.settings.node_name}@first#p1"
     after = capabilities()
     assert after["first#p1"]["free_capacity_gb"] == 1
     assert after["second#p2"]["free_capacity_gb"] == 2
@@ -222,6 +222,6 @@ def test_volume_backend_name_picks_the_pool(private: tuple[RunningServer, ApiCli
     assert created.status_code == 200
     volume = create_volume(demo, size=1, volume_type="on-second")
     shown = admin.volume("GET", f"/volumes/{volume['id']}").json()["volume"]
-    assert shown["os-vol-host-attr:host"] == f"{running.settings.hostname}@second#p2"
+    assert shown["os-vol-host-attr:host"] == f"{running.settings.node_name}@second#p2"
     assert file_backend(running, 1).volume_path(volume["id"]).is_file()
     assert not file_backend(running, 0).volume_path(volume["id"]).exists()

@@ -6,6 +6,8 @@ refused request can be shown to have created nothing.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -17,7 +19,7 @@ import pytest
 
 from firebrick.clock import utcnow
 from firebrick.config import BackendSettings
-from firebrick.domain.identity import TokenSigner
+from firebrick.domain.identity import TokenSigner, _b64
 from firebrick.storage.base import GiB
 from tests.api.volume._helpers import (
     MISSING_ID,
@@ -803,7 +805,7 @@ def test_garbage_token_is_401(server: RunningServer, demo: ApiClient, token: str
 def test_expired_token_is_401(server: RunningServer, demo: ApiClient) -> None:
     user = server.node.repos.identity.user(name="demo")
     assert user is not None
-    signer = TokenSigner((server.settings.data_dir / "token.key").read_bytes(), 3600)
+    signer = TokenSigner(server.node.repos.token_keys, 3600)
     expired, _ = signer.issue(user.id, demo.project_id, ("password",), expires_at=utcnow() - timedelta(seconds=1))
     valid, _ = signer.issue(user.id, demo.project_id, ("password",))
     url = f"{server.url}/volume/v3/{demo.project_id}/volumes"
@@ -817,7 +819,9 @@ def test_expired_token_is_401(server: RunningServer, demo: ApiClient) -> None:
 def test_token_signed_with_another_key_is_401(server: RunningServer, demo: ApiClient) -> None:
     user = server.node.repos.identity.user(name="demo")
     assert user is not None
-    forged, _ = TokenSigner(b"k" * 32, 3600).issue(user.id, demo.project_id, ("password",))
+    genuine, _ = TokenSigner(server.node.repos.token_keys, 3600).issue(user.id, demo.project_id, ("password",))
+    signed = genuine.rpartition(".")[0]  # the server's kid and genuine claims, then another key's signature
+    forged = f"{signed}.{_b64.encode(hmac.new(b'k' * 32, signed.encode(), hashlib.sha256).digest())}"
     fault(httpx.get(f"{server.url}/volume/v3/{demo.project_id}/volumes", headers={"X-Auth-Token": forged}), 401)
 
 

@@ -268,7 +268,7 @@ def test_only_the_per_type_quota_counts_not_the_project_totals(ports: Ports, mem
 def test_over_quota_is_answered_before_a_wrong_status(ports: Ports, member: Caller) -> None:
     create_type(ports, "gold", None, True, {})
     volume_id = _volume(ports, member)
-    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, VolumeStatus.ERROR)
+    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, VolumeStatus.ERROR, override=True)
     ports.quotas.set(member.project_id, {"volumes_gold": 0})
     with pytest.raises(QuotaExceeded):
         request_retype(ports, member, volume_id, "gold")
@@ -293,7 +293,7 @@ def test_two_retypes_racing_for_the_last_slot_land_only_once(ports: Ports, membe
 def test_retype_from_another_status_is_refused_with_cinders_message(ports: Ports, member: Caller, status: str) -> None:
     create_type(ports, "gold", None, True, {})
     volume_id = _volume(ports, member)
-    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, status)
+    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, status, override=True)
     with pytest.raises(InvalidState) as refused:
         request_retype(ports, member, volume_id, "gold")
     assert str(refused.value) == _LONG_REFUSAL

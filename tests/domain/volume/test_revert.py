@@ -55,7 +55,7 @@ def test_no_snapshots(ports: Ports, member: Caller) -> None:
 
 def test_a_snapshot_that_cannot_move_leaves_the_volume_as_it_was(ports: Ports, member: Caller) -> None:
     volume_id, [snapshot_id] = _volume_with_snapshots(ports, member, 1)
-    ports.snapshots.transition(snapshot_id, {SnapshotStatus.AVAILABLE}, SnapshotStatus.ERROR)
+    ports.snapshots.transition(snapshot_id, {SnapshotStatus.AVAILABLE}, SnapshotStatus.ERROR, override=True)
     with pytest.raises(Conflict):
         request_revert(ports, member, volume_id, snapshot_id)
     assert ports.volumes.get(volume_id).status == VolumeStatus.AVAILABLE  # type: ignore[union-attr]

@@ -40,7 +40,7 @@ def test_unmanage_forgets_the_volume_keeps_its_object_and_releases_quota(ports: 
 @pytest.mark.parametrize("status", ["error", "error_restoring", "error_extending", "error_managing"])
 def test_unmanage_starts_from_every_status_delete_does(ports: Ports, member: Caller, status: str) -> None:
     volume_id = _available(ports, member)
-    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, status)
+    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, status, override=True)
     request_unmanage(ports, member, volume_id)
     drain(ports)
     assert ports.volumes.get(volume_id) is None
@@ -49,7 +49,7 @@ def test_unmanage_starts_from_every_status_delete_does(ports: Ports, member: Cal
 @pytest.mark.parametrize("status", ["in-use", "extending", "error_deleting", "maintenance", "retyping"])
 def test_unmanage_from_another_status_is_refused_and_changes_nothing(ports: Ports, member: Caller, status: str) -> None:
     volume_id = _available(ports, member)
-    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, status)
+    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, status, override=True)
     with pytest.raises(InvalidInput) as refused:
         request_unmanage(ports, member, volume_id)
     assert str(refused.value) == REFUSAL
@@ -87,7 +87,7 @@ def test_a_crash_before_the_row_went_just_runs_again(ports: Ports, member: Calle
 
 def test_an_unmanage_that_lost_its_job_goes_back_and_says_why(ports: Ports, member: Caller) -> None:
     volume_id = _available(ports, member)
-    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, VolumeStatus.ERROR)
+    assert ports.volumes.transition(volume_id, {VolumeStatus.AVAILABLE}, VolumeStatus.ERROR, override=True)
     request_unmanage(ports, member, volume_id)
     for job in ports.jobs.pending(ports.node):
         ports.jobs.finish(job.id)

@@ -7,6 +7,8 @@ from firebrick.domain.ports import Ports
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import InvalidInput, NotFound
 
+__all__ = ["DEFAULT_TYPE_NAME", "find_type", "metadata_writable_volume", "scope", "visible_volume"]
+
 DEFAULT_TYPE_NAME = "__DEFAULT__"
 
 
