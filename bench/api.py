@@ -27,6 +27,18 @@ Run it from the repository root (``wrk`` must be installed: ``apt-get install wr
 It prints a table (measurement | figure | target | met? | vs floor | server
 CPU/req) and writes the same as JSON to ``bench/results/api-<timestamp>.json``.
 See bench/README.md for how to read it.
+
+``--workers 1,2`` is another mode (no ``wrk`` needed): for each count, one
+``firebrick serve --workers N`` (fresh data directory; SQLite, or a fresh
+PostgreSQL database with ``--database-url``), ``--volumes`` volumes (default
+1,000) made through the API, then show and ``detail?limit=100`` at 32
+connections for ``--duration`` seconds each with the Python load generator of
+``bench/loadgen.py``. It prints req/s, p50, p99 per count and the issue's two
+targets with PASS/MISS: show with 2 workers >= 1.7x show with 1, and detail's
+p99 <= 4x its p50::
+
+    .venv/bin/python bench/api.py --workers 1,2
+    .venv/bin/python bench/api.py --workers 1,2 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -46,7 +58,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -55,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from loadgen import run_load
 
 ADMIN_PASSWORD = "bench-admin-secret"
 DEMO_PASSWORD = "bench-demo-secret"
@@ -79,6 +93,8 @@ class Options:
     duration: int
     creates: int
     quick: bool
+    workers: tuple[int, ...] = ()  # --workers: the worker-scaling mode, one server per count
+    database_url: str | None = None  # --database-url: a PostgreSQL server for that mode
 
 
 @dataclass(frozen=True)
@@ -137,14 +153,27 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path, config: Path | None = None) -> Iterator[Server]:
-    """``python -m firebrick serve`` (with ``--config``, if given) as a subprocess; stopped with
-    SIGTERM (then SIGKILL) on exit."""
+def running_server(
+    data_dir: Path,
+    config: Path | None = None,
+    workers: int | None = None,
+    env: Mapping[str, str] | None = None,
+    launcher: Sequence[str] = ("-m", "firebrick"),
+) -> Iterator[Server]:
+    """``python -m firebrick serve`` (with ``--config`` and ``--workers``, if given, and ``env`` added to
+    the environment) as a subprocess; stopped with SIGTERM (then SIGKILL) on exit. ``launcher``: what
+    runs ``firebrick`` (``bench/sampler.py REPORT`` profiles it)."""
     port = _free_port()
-    env = {**os.environ, "FIREBRICK_ADMIN_PASSWORD": ADMIN_PASSWORD, "FIREBRICK_DEMO_PASSWORD": DEMO_PASSWORD}
+    env = {
+        **os.environ,
+        "FIREBRICK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "FIREBRICK_DEMO_PASSWORD": DEMO_PASSWORD,
+        **(env or {}),
+    }
     log_path = data_dir.parent / "server.log"
-    command = [sys.executable, "-m", "firebrick", "serve", "--data-dir", str(data_dir), "--port", str(port)]
+    command = [sys.executable, *launcher, "serve", "--data-dir", str(data_dir), "--port", str(port)]
     command += ["--config", str(config)] if config is not None else []
+    command += ["--workers", str(workers)] if workers is not None else []
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     server = Server(process, f"http://127.0.0.1:{port}", data_dir, log_path)
@@ -155,7 +184,7 @@ def running_server(data_dir: Path, config: Path | None = None) -> Iterator[Serve
         _stop(process)
 
 
-def _wait_until_up(server: Server, timeout: float = 30.0) -> None:
+def _wait_until_up(server: Server, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -516,9 +545,9 @@ def render_table(rows: list[Row]) -> str:
     return "\n".join([line(header), rule, *(line(c) for c in cells)])
 
 
-def write_json(report: dict[str, Any]) -> Path:
+def write_json(report: dict[str, Any], name: str = "api") -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"api-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = RESULTS_DIR / f"{name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path
 
@@ -606,22 +635,52 @@ def benchmark(options: Options, wrk: str, workdir: Path) -> dict[str, Any]:
     }
 
 
+def _worker_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected worker counts such as 1,2, not {text!r}") from None
+    if min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts must be at least 1")
+    return counts
+
+
 def parse_options(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--volumes", type=int, help="volumes in the database (default 10000; 1000 with --quick)")
-    parser.add_argument("--duration", type=int, help="seconds per wrk measurement (default 10; 2 with --quick)")
+    parser.add_argument(
+        "--volumes", type=int, help="volumes in the database (default 10000; 1000 with --workers or --quick)"
+    )
+    parser.add_argument("--duration", type=int, help="seconds per measurement (default 10; 2 with --quick)")
     parser.add_argument("--creates", type=int, help="sequential creates to time (default 50; 10 with --quick)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--workers",
+        type=_worker_counts,
+        default=(),
+        help="worker-scaling mode: one `serve --workers N` for each N of this list (e.g. 1,2); no wrk needed",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="with --workers: a PostgreSQL URL (postgresql+psycopg://user@host:port/db); each server gets a "
+        "fresh database made there and dropped afterwards (default: SQLite in the server's data directory)",
+    )
     args = parser.parse_args(argv)
 
     def pick(value: int | None, full: int, quick: int) -> int:
         return value if value is not None else (quick if args.quick else full)
 
     options = Options(
-        pick(args.volumes, 10_000, 1_000), pick(args.duration, 10, 2), pick(args.creates, 50, 10), args.quick
+        pick(args.volumes, 1_000 if args.workers else 10_000, 1_000),
+        pick(args.duration, 10, 2),
+        pick(args.creates, 50, 10),
+        args.quick,
+        args.workers,
+        args.database_url,
     )
     if options.volumes < 2 or options.duration < 1 or options.creates < 1:
         parser.error("--volumes must be at least 2, --duration and --creates at least 1")
+    if options.database_url and not options.workers:
+        parser.error("--database-url goes with --workers (the default run seeds SQLite directly)")
     return options
 
 
@@ -650,8 +709,245 @@ def print_report(report: dict[str, Any], options: Options) -> None:
     )
 
 
+# --- worker scaling: --workers 1,2 ------------------------------------------------------------
+#
+# One `firebrick serve --workers N` per N (fresh data directory, fresh database), the same
+# volumes made through the API, then show and detail?limit=100 at c=32 for a fixed duration
+# each, with the Python load generator (bench/loadgen.py). The targets are ratios within this
+# one invocation: show with 2 workers over show with 1, and detail's p99 over its own p50.
+
+SCALING_CONNECTIONS = 32
+SCALING_TARGET = 1.7  # show req/s at c=32: 2 workers over 1 worker
+TAIL_TARGET = 4.0  # detail?limit=100 at c=32: p99 over p50, for every worker count
+WARMUP_SECONDS = 2  # per load and server, discarded: every worker fills its caches
+CREATE_PARALLEL = 8  # concurrent POST /volumes while making the volumes
+
+
+@dataclass(frozen=True)
+class Step:
+    workers: int
+    load: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    server_cpu_ms: float  # CPU of the serve process and all its children, per request
+    client_cores: float  # the load generator's CPU time over the step's wall time
+
+
+@contextmanager
+def fresh_database(url: str | None) -> Iterator[str | None]:
+    """A new, empty PostgreSQL database on ``url``'s server (dropped on exit); ``None`` for SQLite."""
+    if url is None:
+        yield None
+        return
+    import sqlalchemy as sa  # only this mode needs it (it comes with firebrick)
+
+    name = f"fb_bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (the API workers and the agent of ``serve --workers``)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    return tree
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for member in _process_tree(pid):
+        try:
+            total += cpu_seconds(member)
+        except OSError:
+            pass  # exited between the listing and the read
+    return total
+
+
+def create_volumes(client: httpx.Client, count: int) -> list[str]:
+    """``count`` 1 GiB volumes (one metadata key each) through ``POST /volumes``, until all are available."""
+
+    def create(index: int) -> str:
+        body = {"volume": {"size": 1, "name": f"bench-{index:05d}", "metadata": {"bench-index": str(index)}}}
+        response = client.post("/volumes", json=body)
+        response.raise_for_status()
+        volume_id: str = response.json()["volume"]["id"]
+        return volume_id
+
+    with ThreadPoolExecutor(CREATE_PARALLEL) as pool:
+        ids = list(pool.map(create, range(count)))
+    for volume_id in ids:
+        wait_for(partial(_is_available, client, volume_id), timeout=300.0)
+    return ids
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def measure_step(server: Server, session: Session, workers: int, load: str, paths: list[str], seconds: int) -> Step:
+    port = _port(server.url)
+    run_load(port, paths, session.token, SCALING_CONNECTIONS, WARMUP_SECONDS)
+    settle(server.url)
+    log(f"{workers} worker(s): {load} c={SCALING_CONNECTIONS} for {seconds} s")
+    cpu_before = tree_cpu_seconds(server.process.pid)
+    result = run_load(port, paths, session.token, SCALING_CONNECTIONS, seconds)
+    # The load generator waits for every answer, so nothing is left queued in the server.
+    server_cpu = tree_cpu_seconds(server.process.pid) - cpu_before
+    return Step(
+        workers,
+        load,
+        result.rps,
+        result.p50_ms,
+        result.p99_ms,
+        result.requests,
+        1000.0 * server_cpu / result.requests,
+        result.client_cpu_seconds / result.seconds,
+    )
+
+
+def scaling_run(options: Options, workers: int, workdir: Path) -> tuple[list[Step], float]:
+    """One server with ``workers`` API workers: make the volumes, then measure show and detail."""
+    data_dir = workdir / f"workers-{workers}" / "data"
+    data_dir.parent.mkdir(parents=True)
+    with fresh_database(options.database_url) as database_url:
+        env = {"FIREBRICK_HYPERVISOR": "fake"}
+        env |= {"FIREBRICK_DATABASE_URL": database_url} if database_url else {}
+        with running_server(data_dir, workers=workers, env=env) as server:
+            log(f"serve --workers {workers}: pid {server.process.pid} at {server.url}")
+            demo = login(server.url, "demo", DEMO_PASSWORD, "demo")
+            lift_quota(server.url, login(server.url, "admin", ADMIN_PASSWORD, "admin"), demo.project_id)
+            with volume_client(server.url, demo) as client:
+                started = time.perf_counter()
+                ids = create_volumes(client, options.volumes)
+                made_in = time.perf_counter() - started
+                log(f"made {len(ids)} volumes through the API in {made_in:.1f} s")
+                check_reads(client, ids[0], min(100, count_through_api(client)))
+            base = f"/volume/v3/{demo.project_id}/volumes"
+            loads = {"show": [f"{base}/{v}" for v in ids], "detail?limit=100": [f"{base}/detail?limit=100"]}
+            steps = [measure_step(server, demo, workers, n, p, options.duration) for n, p in loads.items()]
+    return steps, made_in
+
+
+def _verdict(met: bool) -> str:
+    return "PASS" if met else "MISS"
+
+
+def scaling_verdicts(steps: list[Step]) -> list[str]:
+    """The issue's two targets, as lines: each figure, its target and PASS/MISS."""
+    show = {s.workers: s for s in steps if s.load == "show"}
+    lines = []
+    first = min(show)
+    for workers in sorted(show)[1:]:
+        ratio = show[workers].rps / show[first].rps
+        line = f"show c=32 req/s, {workers} workers / {first}: {ratio:.2f}x"
+        if (first, workers) == (1, 2):  # the issue's target; other pairs are shown without one
+            line += f"  target >= {SCALING_TARGET}x  {_verdict(ratio >= SCALING_TARGET)}"
+        lines.append(line)
+    for step in (s for s in steps if s.load == "detail?limit=100"):
+        ratio = step.p99_ms / step.p50_ms
+        lines.append(
+            f"detail?limit=100 c=32 p99 / p50, {step.workers} worker(s): {ratio:.2f}x  "
+            f"target <= {TAIL_TARGET:.0f}x  {_verdict(ratio <= TAIL_TARGET)}"
+        )
+    return lines
+
+
+def scaling_table(steps: list[Step]) -> str:
+    header = ("workers", "load (c=32)", "req/s", "p50", "p99", "p99/p50", "server CPU/req", "load gen CPU")
+    cells = [
+        (
+            str(s.workers),
+            s.load,
+            f"{s.rps:,.0f}",
+            _ms(s.p50_ms),
+            _ms(s.p99_ms),
+            f"{s.p99_ms / s.p50_ms:.2f}x",
+            f"{s.server_cpu_ms:.2f} ms",
+            f"{s.client_cores:.2f} cores",
+        )
+        for s in steps
+    ]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
+
+    def line(values: tuple[str, ...]) -> str:
+        cells = enumerate(zip(values, widths, strict=True))
+        return " | ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in cells)
+
+    return "\n".join([line(header), "-+-".join("-" * w for w in widths), *(line(c) for c in cells)])
+
+
+def scaling_main(options: Options) -> int:
+    load_before = os.getloadavg()[0]
+    workdir = Path(tempfile.mkdtemp(prefix="firebrick-bench-workers-"))
+    steps: list[Step] = []
+    made_in: dict[int, float] = {}
+    try:
+        for workers in options.workers:
+            run_steps, made_in[workers] = scaling_run(options, workers, workdir)
+            steps += run_steps
+    except Exception:
+        for log_path in workdir.glob("*/server.log"):
+            print(f"--- {log_path}\n{_tail(log_path)}", file=sys.stderr)
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    database = "PostgreSQL (a fresh database per server)" if options.database_url else "SQLite"
+    table, verdicts = scaling_table(steps), scaling_verdicts(steps)
+    print(
+        f"firebrick API worker scaling: serve --workers {','.join(map(str, options.workers))}, {database}, "
+        f"{options.volumes:,} volumes made through the API per server, fake hypervisor\n"
+        f"{SCALING_CONNECTIONS} keep-alive connections, {options.duration} s per line after a {WARMUP_SECONDS} s "
+        f"warm-up; show cycles over all the volumes\n"
+        f"The load generator (Python, this process) shares the {os.cpu_count()} CPUs with the server: its share is "
+        f"the last column.\n1-min load average {load_before:.2f} before the run, {os.getloadavg()[0]:.2f} after.\n"
+    )
+    if load_before > BUSY_LOAD:
+        print("WARNING: other work was running on this machine; req/s and tails are depressed by it.\n")
+    print(table + "\n\n" + "\n".join(verdicts))
+    print(
+        "\nserver CPU/req: CPU of the serve process and all its children (API workers, agent) per request."
+        "\nWith 1 worker, one process serves the API and runs the jobs; with N > 1, N API workers and one agent."
+    )
+    report = {
+        "benchmark": "api-workers",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([sys.executable, *sys.argv]),
+        "options": asdict(options) | {"database_url": bool(options.database_url)},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average_before": load_before},
+        "volumes_made_seconds": made_in,
+        "steps": [asdict(s) for s in steps],
+        "verdicts": verdicts,
+        "table": table,
+    }
+    print(f"\nJSON: {write_json(report, 'api-workers')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
+    if options.workers:
+        return scaling_main(options)
     wrk = require_wrk()
     load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="firebrick-bench-"))
