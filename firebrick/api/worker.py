@@ -17,6 +17,9 @@ def config(settings: Settings, access_log: bool) -> uvicorn.Config:
     return uvicorn.Config(
         f"{__name__}:api_worker", factory=True, host=settings.host, port=settings.port, workers=settings.workers,
         access_log=access_log, log_level="info", lifespan="on",
+        # uvicorn kills a worker that does not answer its health check in time, and on a busy
+        # machine importing firebrick alone can take longer than its default 5 s.
+        timeout_worker_healthcheck=30,
     )  # fmt: skip
 
 

@@ -63,7 +63,10 @@ class JobRepository:
             conn.execute(
                 sa.update(_J)
                 .where(_J.c.id.in_(ids))
-                .values(claimed_by=claimer, lease_until=self._db.now(timedelta(seconds=lease)), epoch=_J.c.epoch + 1)
+                .values(
+                    claimed_by=claimer, lease_until=self._db.now(timedelta(seconds=lease)), epoch=_J.c.epoch + 1,
+                    due_at=None,  # from here on, a due_at is a callback's: see make_due
+                )  # fmt: skip
             )
             rows = conn.execute(sa.select(_J).where(_J.c.id.in_(ids)).order_by(_J.c.created_at, _J.c.id)).all()
         return [_to_job(row) for row in rows]
@@ -121,7 +124,9 @@ class JobRepository:
         Raises:
             StaleClaim: the job was finished or taken over meanwhile (a callback already ended it).
         """
-        values = {"claimed_by": None, "lease_until": None, "due_at": self._db.now(_seconds(seconds))}
+        # A callback that came while the step ran (make_due) already made the job due: it stays due.
+        due = sa.case((_J.c.due_at.is_(None), self._db.now(_seconds(seconds))), else_=_J.c.due_at)
+        values = {"claimed_by": None, "lease_until": None, "due_at": due}
         with self._db.write() as conn:
             conn.execute(
                 sa.update(_J)
@@ -131,10 +136,10 @@ class JobRepository:
             end_claim(conn, job.id)
 
     def make_due(self, job_id: str) -> None:
-        """A callback ends a job's wait: it runs again at once."""
+        """A callback ends a job's wait: it runs again at once (after its current step, if one runs)."""
         with self._db.write() as conn:
             owner = conn.execute(
-                sa.update(_J).where(_J.c.id == job_id).values(due_at=None).returning(_J.c.owner)
+                sa.update(_J).where(_J.c.id == job_id).values(due_at=self._db.now()).returning(_J.c.owner)
             ).scalar()
             if owner is not None:
                 announce_job(conn, owner)

@@ -138,7 +138,8 @@ class JobRunner:
             log.exception("job %s (%s): releasing it failed", job.id, job.kind)
         finally:
             with self._lock:
-                self._held.pop(job.id, None)
+                if self._held.get(job.id) == job.epoch:  # not a later claim of the same job, still running
+                    del self._held[job.id]
             self._wake.set()
 
     def _run_once(self, job: Job) -> None:

@@ -148,3 +148,15 @@ def test_a_waiting_job_holds_no_thread_and_runs_again_at_its_deadline_or_when_ma
     runners[0].wake()
     _wait_for(lambda: not node.ports.jobs.pending(node.ports.node), timeout=10)
     assert steps.count(("called-back", True)) == 1 and len(steps) == 12
+
+
+def test_a_callback_that_comes_while_the_step_still_runs_is_not_lost(node: Node) -> None:
+    kind = JobKind("test.race", _never_gives_up, _never_gives_up)  # steps run by hand below
+    job = new_job(node.ports, kind, "resource-raced")
+    node.ports.jobs.add(job)
+    [claimed] = node.repos.jobs.claim("agent", [node.ports.node], limit=1, lease=30)
+    node.ports.jobs.make_due(job.id)  # the callback, before the step put the job to wait
+    with node.repos.jobs.holding(claimed):
+        node.ports.jobs.wait(claimed, 60, asked=True)
+    [again] = node.repos.jobs.claim("agent", [node.ports.node], limit=1, lease=30)
+    assert (again.id, again.payload) == (job.id, {"asked": True})
