@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -37,6 +38,11 @@ READER_PASSWORD = "reader-secret"
 _PG_URL = os.environ.get("FIREBRICK_TEST_DATABASE_URL")
 
 pytest_plugins = ["tests.fixtures_domain"]
+
+# As ``firebrick serve`` does (cli.py): the servers these fixtures run share the interpreter with
+# their job threads and the test's client, and each hand-off between them would otherwise wait
+# up to 5 ms for the GIL.
+sys.setswitchinterval(0.001)
 
 
 def database_url(data_dir: Path) -> Iterator[str]:

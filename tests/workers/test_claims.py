@@ -142,8 +142,9 @@ def test_a_waiting_job_holds_no_thread_and_runs_again_at_its_deadline_or_when_ma
         node.ports.jobs.add(job)
     # One thread: were a wait to hold it, nothing else would run.
     _runner(node, {kind.name: kind.bind(lambda: node.ports)}, runners, threads=1)
-    _wait_for(lambda: len(steps) == 11, timeout=10)  # every job twice but the one called back
-    assert [job.id for job in node.ports.jobs.pending(node.ports.node)] == [called_back.id]
+    # Every job ran twice (waited, then ended) but the one waiting for its callback.
+    _wait_for(lambda: [job.id for job in node.ports.jobs.pending(node.ports.node)] == [called_back.id], timeout=10)
+    assert len(steps) == 11
     node.ports.jobs.make_due(called_back.id)
     runners[0].wake()
     _wait_for(lambda: not node.ports.jobs.pending(node.ports.node), timeout=10)
