@@ -13,13 +13,12 @@ import enum
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from firebrick import first_run
 from firebrick.api.policy import Authorizer
 from firebrick.config import BackendSettings, Settings
 from firebrick.db import Database, Repositories, upgrade
-from firebrick.db.announcements import JobAnnouncements
 from firebrick.domain import recovery, volume_types
 from firebrick.domain.compute.attach import ATTACH
 from firebrick.domain.compute.create import BUILD
@@ -52,6 +51,9 @@ from firebrick.virt.base import Hypervisor
 from firebrick.virt.fake import FakeHypervisor
 from firebrick.workers import Heartbeat, JobRunner
 from firebrick.workers.agent import AgentLock, Doorbell, ring
+
+if TYPE_CHECKING:
+    from firebrick.db.announcements import JobAnnouncements
 
 __all__ = ["JOB_KINDS", "Node", "Role"]
 
@@ -124,7 +126,7 @@ class Node:
         self.heartbeat = Heartbeat(self._beat, settings.heartbeat_interval)
         self._lock = AgentLock(settings.data_dir)
         self._doorbell = Doorbell(settings.data_dir, self.runner.wake)
-        self._announcements = JobAnnouncements(settings.database_url, (settings.node_name,), self.runner.wake)
+        self._announcements: JobAnnouncements | None = None
 
     def start(self) -> None:
         """As the agent: take the data directory's lock, upgrade the schema, bootstrap an empty
@@ -149,6 +151,10 @@ class Node:
         self.runner.start()
         self._doorbell.start()
         if self.db.is_postgresql:
+            from firebrick.db.announcements import JobAnnouncements  # psycopg: only where it is used
+
+            settings = self.settings
+            self._announcements = JobAnnouncements(settings.database_url, (settings.node_name,), self.runner.wake)
             self._announcements.start()
         # Restarting guests may need the block-storage API this process is about to serve: not inline.
         threading.Thread(target=self._recover_servers, name="firebrick-recover-servers", daemon=True).start()
@@ -163,7 +169,8 @@ class Node:
 
     def stop(self) -> None:
         if self.role is not Role.API:
-            self._announcements.stop()
+            if self._announcements is not None:
+                self._announcements.stop()
             self._doorbell.stop()
             self.runner.stop()
             self.heartbeat.stop()

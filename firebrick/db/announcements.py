@@ -47,6 +47,6 @@ class JobAnnouncements:
         with psycopg.connect(self._conninfo, autocommit=True) as conn:
             conn.execute(f"LISTEN {JOBS_CHANNEL}")
             while not self._stop.is_set():
-                for notice in conn.notifies(timeout=0.5):
+                for notice in conn.notifies(timeout=0.2):
                     if notice.payload in self._owners:
                         self._on_announce()

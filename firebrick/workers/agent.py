@@ -72,7 +72,6 @@ class Doorbell:
         with contextlib.suppress(FileNotFoundError):
             self._path.unlink()  # left by an agent that died; the lock says no other one lives
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        sock.settimeout(0.5)  # a blocked recv is not woken by close(): look at the stop flag
         sock.bind(str(self._path))
         self._thread = threading.Thread(target=self._listen, args=(sock,), name="firebrick-doorbell", daemon=True)
         self._thread.start()
@@ -80,6 +79,7 @@ class Doorbell:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
+            ring(self._path.parent)  # a blocked recv is not woken by close(): one last ring is
             self._thread.join(timeout=5)
         with contextlib.suppress(FileNotFoundError):
             self._path.unlink()
@@ -87,10 +87,7 @@ class Doorbell:
     def _listen(self, sock: socket.socket) -> None:
         with sock:
             while not self._stop.is_set():
-                try:
-                    sock.recv(64)
-                except TimeoutError:
-                    continue
+                sock.recv(64)
                 self._on_ring()
 
 

@@ -95,6 +95,10 @@ def test_kill_9_mid_work_then_restart_settles_everything(data_dir: tuple[Path, s
     pool = directory / "pools" / "file"
     with (pool / f"volume-{keep}").open("r+b") as volume_file:  # data that must survive, written in place
         volume_file.write(b"precious" * 512)
+        # Enough real bytes behind it that copying them keeps the clones busy when the kill lands.
+        volume_file.seek(2**20)
+        for _ in range(16):
+            volume_file.write(b"\xa5" * 2**24)
     doomed = [_create(client, project, f"v{i}", 1) for i in range(3)]
     clones = [_create(client, project, f"c{i}", 4, source_volid=keep) for i in range(5)]
     assert client.delete(f"/volume/v3/{project}/volumes/{doomed[0]}").status_code in (202, 400)
