@@ -10,7 +10,6 @@ longer write, the one that took it over can.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from firebrick.domain.volume.create import CreateRequest, request_create
 from firebrick.domain.volume.states import VolumeStatus
 from firebrick.errors import StaleClaim
 from firebrick.node import Node
+from tests.workers.test_kill_actions import _pattern, _read_pattern
 from tests.workers.test_kill_restart import _create, _pending_jobs, _wait
 from tests.workers.test_many_processes import CLAIM, Served, node_client
 
@@ -81,27 +81,6 @@ def _claim_lines(text: str, job_id: str) -> list[tuple[datetime, int]]:
         if match and match[1] == job_id:
             found.append((_logged_at(line), int(match[4])))
     return found
-
-
-def _pattern(path: Path) -> str:
-    """Write recognisable bytes at the start and the end of a volume; return their digest."""
-    digest = hashlib.sha256()
-    with path.open("r+b") as volume_file:
-        for offset in (0, path.stat().st_size - 8192):
-            chunk = hashlib.sha256(f"{path.name}:{offset}".encode()).digest() * 256
-            volume_file.seek(offset)
-            volume_file.write(chunk)
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _read_pattern(path: Path, old_size: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as volume_file:
-        for offset in (0, old_size - 8192):
-            volume_file.seek(offset)
-            digest.update(volume_file.read(8192))
-    return digest.hexdigest()
 
 
 def test_kill_9_mid_extend_then_restart_takes_the_job_over_after_its_lease(
